@@ -1,0 +1,60 @@
+"""The FastAPI application: the engine is built once at start-up and closed at shutdown."""
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.routes import events, health, people
+from api.schemas import EventBatchIn
+from engine import Engine, EventIn, Settings
+
+log = logging.getLogger("hypercorr.api")
+
+
+def create_app(settings: Settings | None = None, engine_factory: Callable[[Settings], Engine] | None = None,
+               on_ready: Callable[[Engine], None] | None = None) -> FastAPI:
+    """Build the app; `engine_factory` lets tests inject an engine, `on_ready` runs after start-up."""
+    settings = settings or Settings()
+    factory = engine_factory or (lambda s: Engine(s))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = factory(settings)
+        app.state.engine = engine
+        if on_ready is not None:
+            on_ready(engine)
+        log.info("hypercorr ready: %d events, backend=%s", engine.stats().events, settings.backend)
+        try:
+            yield
+        finally:
+            engine.close()
+
+    app = FastAPI(title="hypercorr", version="0.1.0", lifespan=lifespan,
+                  description="Context-aware correlation of hypercare reports: related reports with evidence.")
+    install_error_handlers(app)
+    for router in (events.router, people.router, health.router):
+        app.include_router(router)
+    _register_request_models(app)
+    return app
+
+
+def _register_request_models(app: FastAPI) -> None:
+    """Expose the event models in the OpenAPI components (the ingest body refers to them)."""
+    original = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in (EventIn, EventBatchIn):
+            definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(definition.pop("$defs", {}))
+            components[model.__name__] = definition
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

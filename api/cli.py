@@ -1,0 +1,134 @@
+"""The `hypercorr` command line: serve, ingest, related, search, eval, bench."""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from api.client import ClientError, HttpClient, HypercorrClient, LocalClient
+from api.ingest_command import ingest_file
+from engine import Engine, Settings
+from engine.errors import StoreLockedError, StoreMismatchError
+
+app = typer.Typer(help="hypercorr: context-aware correlation of hypercare reports.", no_args_is_help=True)
+eval_app = typer.Typer(help="Quality evaluations on real data.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+DataDir = Annotated[Path, typer.Option("--data-dir", help="Embedded store folder.", envvar="HYPERCORR_DATA_DIR")]
+Url = Annotated[Optional[str], typer.Option("--url", help="Use a running server instead of the data dir.")]
+DEMO_STREAM = Path(__file__).parent / "demo" / "stream.jsonl"
+
+
+def _client(data_dir: Path, url: str | None) -> HypercorrClient:
+    if url:
+        return HttpClient(url)
+    try:
+        return LocalClient(Engine(Settings(data_dir=data_dir)))
+    except (StoreLockedError, StoreMismatchError) as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _print_hits(hits: list[dict], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(hits, indent=2))
+        return
+    for rank, hit in enumerate(hits, start=1):
+        event, ev = hit["event"], hit["evidence"]
+        headline = event["title"] or event["text"][:80]
+        typer.echo(f"{rank:>2}. {hit['score']:.3f}  {event['id']}  {headline}")
+        reasons = [f"semantic {ev['semantic']:.2f}", f"lexical {ev['lexical']:.2f}"]
+        if ev["shared_terms"]:
+            reasons.append("terms " + ", ".join(ev["shared_terms"]))
+        if ev["same_user"]:
+            reasons.append("same user")
+        if ev["shared_systems"]:
+            reasons.append("systems " + ", ".join(ev["shared_systems"]))
+        if ev["time_gap_hours"] is not None:
+            reasons.append(f"{ev['time_gap_hours']:+.1f} h")
+        typer.echo("     " + "; ".join(reasons))
+
+
+@app.command()
+def serve(data_dir: DataDir = Path("data"), host: str = "127.0.0.1", port: int = 8000,
+          demo: Annotated[bool, typer.Option(help="Load the demo stream (idempotent).")] = False) -> None:
+    """Run the HTTP API on an embedded store."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.demo_loader import load_demo
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings(data_dir=data_dir)
+    try:
+        application = create_app(settings, on_ready=(lambda engine: load_demo(engine, DEMO_STREAM)) if demo else None)
+        uvicorn.run(application, host=host, port=port, log_level="info")
+    except StoreLockedError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def ingest(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSONL or CSV of events.")],
+           data_dir: DataDir = Path("data"), url: Url = None,
+           batch_size: Annotated[int, typer.Option(min=1, max=1000)] = 64) -> None:
+    """Ingest a JSONL or CSV file of events, with a progress bar and a summary."""
+    client = _client(data_dir, url)
+    try:
+        summary = ingest_file(client, file, batch_size)
+    finally:
+        client.close()
+    typer.echo(f"accepted {summary.accepted} ({summary.created} new, {summary.unchanged} unchanged), "
+               f"rejected {len(summary.rejected)}")
+    for line, reason in summary.rejected[:20]:
+        typer.echo(f"  line {line}: {reason}")
+    if len(summary.rejected) > 20:
+        typer.echo(f"  ... and {len(summary.rejected) - 20} more")
+    if summary.rejected:
+        raise typer.Exit(1)
+
+
+@app.command()
+def related(event_id: str, k: int = 10, data_dir: DataDir = Path("data"), url: Url = None,
+            as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Reports related to a stored event, with their evidence."""
+    client = _client(data_dir, url)
+    try:
+        _print_hits(client.related(event_id, k), as_json)
+    except ClientError as exc:
+        typer.secho(f"error: {exc.detail}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        client.close()
+
+
+@app.command()
+def search(text: str, k: int = 10, data_dir: DataDir = Path("data"), url: Url = None,
+           as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Reports related to a free text, with their evidence."""
+    client = _client(data_dir, url)
+    try:
+        _print_hits(client.search(text, k), as_json)
+    finally:
+        client.close()
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(data: Annotated[Path, typer.Option("--data", exists=True, file_okay=False,
+                                                      help="Folder with reports.jsonl and queries.jsonl.")],
+                   as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Related-report retrieval quality (Recall-Rate@k, MAP) beside TF-IDF and MiniLM baselines."""
+    from eval.retrieval import run_retrieval_eval
+
+    run_retrieval_eval(data, as_json=as_json)
+
+
+@app.command()
+def bench(quick: Annotated[bool, typer.Option(help="Smaller sizes, for a smoke run.")] = False) -> None:
+    """Benchmark embedding, ingest, related-report latency, restart and memory on this machine."""
+    from eval.bench import run_bench
+
+    run_bench(quick=quick)

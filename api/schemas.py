@@ -1,0 +1,120 @@
+"""Response shapes of the HTTP API (requests reuse the engine's validated models)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from context_store import EventRecord
+from engine import EventIn, RelatedFilters, RelatedHit
+
+
+class EventBatchIn(BaseModel):
+    """Several events, stored all-or-nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+    events: list[EventIn] = Field(min_length=1)
+
+
+class EventOut(BaseModel):
+    """A stored event."""
+
+    id: str
+    kind: str
+    title: str
+    text: str
+    user_id: str | None
+    systems: list[str]
+    channel: str | None
+    occurred_at: datetime
+    impact: str | None
+    urgency: str | None
+    attributes: dict[str, str]
+    ingested_at: datetime
+
+    @classmethod
+    def of(cls, record: EventRecord) -> "EventOut":
+        """Shape a store record."""
+        return cls(id=record.id, kind=record.kind, title=record.title, text=record.text,
+                   user_id=record.user_id, systems=list(record.systems), channel=record.channel,
+                   occurred_at=record.occurred_at, impact=record.impact, urgency=record.urgency,
+                   attributes=record.attributes, ingested_at=record.ingested_at)
+
+
+class EvidenceOut(BaseModel):
+    """Why two events are related, signal by signal."""
+
+    semantic: float = Field(description="Cosine similarity of the MiniLM embeddings.")
+    lexical: float = Field(description="BM25 relative to the best lexical candidate (0-1).")
+    shared_terms: list[str] = Field(description="Distinctive query terms the related event also contains.")
+    same_user: bool
+    shared_systems: list[str]
+    time_gap_hours: float | None = Field(description="Related event's time minus the anchor's (negative: earlier).")
+    text_score: float = Field(description="Fused text relevance before context.")
+    context_boost: float = Field(description="Multiplier - 1 from same user and shared systems.")
+
+
+class RelatedOut(BaseModel):
+    """One related event."""
+
+    event: EventOut
+    score: float
+    evidence: EvidenceOut
+
+    @classmethod
+    def of(cls, hit: RelatedHit) -> "RelatedOut":
+        """Shape an engine hit."""
+        return cls(event=EventOut.of(hit.event), score=hit.score, evidence=EvidenceOut(**hit.evidence.__dict__))
+
+
+class IngestItemOut(BaseModel):
+    """What happened to one submitted event."""
+
+    id: str
+    status: Literal["created", "unchanged"]
+
+
+class IngestOut(BaseModel):
+    """Result of POST /v1/events."""
+
+    created: int
+    unchanged: int
+    results: list[IngestItemOut]
+
+
+class SearchIn(BaseModel):
+    """A free-text related-report search."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=20_000)
+    k: int = Field(10, ge=1, le=100)
+    filters: RelatedFilters = Field(default_factory=RelatedFilters)
+    user_id: str | None = Field(None, description="Rank in this user's context (same-user evidence).")
+    systems: list[str] = Field(default_factory=list, description="Rank in these systems' context.")
+
+
+class HistoryOut(BaseModel):
+    """A user's or a system's events in time order (one page)."""
+
+    subject: str
+    events: list[EventOut]
+    limit: int
+    offset: int
+
+
+class ErasureOut(BaseModel):
+    """Result of erasing a user."""
+
+    user_id: str
+    erased_events: int
+
+
+class HealthOut(BaseModel):
+    """Liveness and store sizes."""
+
+    status: Literal["ok"]
+    events: int
+    vectors: int
+    index: str
+    model: str

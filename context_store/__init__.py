@@ -1,0 +1,14 @@
+"""context_store: the durable model context (SQLite truth, FAISS vectors, networkx graph).
+
+It imports nothing from the floors above it (engine, api, eval).
+"""
+from context_store.base import ContextStore
+from context_store.embedded import EmbeddedStore, StoreLockedError
+from context_store.factory import BACKENDS, create_store
+from context_store.records import (ConflictError, EventFilter, EventRecord, NewEvent, ScoredSeq,
+                                   StoreMismatchError, StoreStats)
+
+__all__ = [
+    "BACKENDS", "ConflictError", "ContextStore", "EmbeddedStore", "EventFilter", "EventRecord",
+    "NewEvent", "ScoredSeq", "StoreLockedError", "StoreMismatchError", "StoreStats", "create_store",
+]

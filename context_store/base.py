@@ -1,0 +1,98 @@
+"""The one storage interface every context-store backend implements."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+import networkx as nx
+import numpy as np
+
+from context_store.records import EventFilter, EventRecord, NewEvent, ScoredSeq, StoreStats
+
+
+@runtime_checkable
+class ContextStore(Protocol):
+    """Durable model context: event records, their vectors, a lexical index and an issue graph.
+
+    Writes are atomic per call: `add_events` either stores every event it is given or none.
+    """
+
+    def add_events(self, events: Sequence[NewEvent]) -> list[int]:
+        """Store events in one transaction and index them; returns their sequence numbers."""
+        ...
+
+    def content_hashes(self, ids: Iterable[str]) -> dict[str, str]:
+        """Map each already-stored id among `ids` to its content hash."""
+        ...
+
+    def get_event(self, event_id: str) -> EventRecord | None:
+        """One event by its client id, or None."""
+        ...
+
+    def get_events(self, seqs: Sequence[int]) -> dict[int, EventRecord]:
+        """Events by sequence number (missing ones are absent from the result)."""
+        ...
+
+    def get_vectors(self, seqs: Sequence[int]) -> np.ndarray:
+        """Stored embeddings for `seqs`, in the same order (rows of zeros for unknown seqs)."""
+        ...
+
+    def vector_search(
+        self, vector: np.ndarray, k: int, event_filter: EventFilter | None = None
+    ) -> list[ScoredSeq]:
+        """Nearest events by inner product (cosine on normalised vectors), best first."""
+        ...
+
+    def lexical_search(
+        self,
+        terms: Sequence[str],
+        k: int,
+        event_filter: EventFilter | None = None,
+        column_weights: tuple[float, float] = (1.0, 1.0),
+    ) -> list[ScoredSeq]:
+        """Best BM25 matches (higher is better) for an OR of `terms`, best first."""
+        ...
+
+    def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
+        """How many stored events contain each term (absent terms map to 0)."""
+        ...
+
+    def user_history(
+        self, user_id: str, since: datetime | None = None, until: datetime | None = None,
+        limit: int = 100, offset: int = 0,
+    ) -> list[EventRecord]:
+        """A user's events in time order, optionally within [since, until)."""
+        ...
+
+    def system_history(
+        self, system: str, since: datetime | None = None, until: datetime | None = None,
+        limit: int = 100, offset: int = 0,
+    ) -> list[EventRecord]:
+        """Events that affect a system, in time order, optionally within [since, until)."""
+        ...
+
+    def delete_user(self, user_id: str) -> int:
+        """Erase every event of a user from rows, vectors, lexical index and graph."""
+        ...
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """The issue graph (event, user and system nodes); read it, do not mutate it."""
+        ...
+
+    def count(self) -> int:
+        """Number of stored events."""
+        ...
+
+    def stats(self) -> StoreStats:
+        """Sizes of the store's parts."""
+        ...
+
+    def checkpoint(self) -> None:
+        """Persist derived indexes (vector snapshot) so a restart loads instead of rebuilds."""
+        ...
+
+    def close(self) -> None:
+        """Checkpoint and release resources."""
+        ...

@@ -1,0 +1,315 @@
+"""The embedded backend: SQLite (truth) + FAISS (vectors) + networkx (issue graph).
+
+With `data_dir=None` everything lives in memory (the in-memory variant used by tests and
+evaluations); with a directory, SQLite and the FAISS snapshot live there and a lock file
+keeps a second process from opening the same store for writing.
+"""
+from __future__ import annotations
+
+import fcntl
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+
+from context_store import sqlite_rows
+from context_store.issue_graph import IssueGraph
+from context_store.records import (ConflictError, EventFilter, EventRecord, NewEvent, ScoredSeq,
+                                   StoreMismatchError, StoreStats)
+from context_store.sqlite_schema import connect, get_meta, set_meta
+from context_store.vector_index import VectorIndex
+
+log = logging.getLogger(__name__)
+
+
+class StoreLockedError(RuntimeError):
+    """Another process holds this data directory."""
+
+
+class EmbeddedStore:
+    """ContextStore backed by SQLite, FAISS and networkx in this process."""
+
+    def __init__(self, data_dir: Path | None, dim: int, model_name: str,
+                 hnsw_threshold: int = 50_000, snapshot_every: int = 5_000):
+        self.data_dir = data_dir
+        self.dim = dim
+        self.snapshot_every = snapshot_every
+        self._lock = threading.RLock()
+        self._lock_file = self._acquire_dir_lock(data_dir) if data_dir else None
+        self._conn = connect(data_dir / "hypercorr.sqlite3" if data_dir else None)
+        self._check_model(model_name, dim)
+        self._index_options = {"hnsw_threshold": hnsw_threshold}
+        self._index = self._load_or_rebuild_index()
+        self._snapshot_seq = self._index.max_seq
+        self._graph = IssueGraph()
+        self._rebuild_graph()
+
+    # ---- start-up -----------------------------------------------------------------
+    @staticmethod
+    def _acquire_dir_lock(data_dir: Path):  # noqa: ANN205 - file handle
+        data_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(data_dir / ".lock", "w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            handle.close()
+            raise StoreLockedError(
+                f"{data_dir} is in use by another hypercorr process (a running server?). "
+                "Stop it, or point the command at the server with --url.") from exc
+        return handle
+
+    def _check_model(self, model_name: str, dim: int) -> None:
+        stored_model, stored_dim = get_meta(self._conn, "embedding_model"), get_meta(self._conn, "embedding_dim")
+        if stored_model is None:
+            set_meta(self._conn, "embedding_model", model_name)
+            set_meta(self._conn, "embedding_dim", str(dim))
+        elif stored_model != model_name or int(stored_dim or 0) != dim:
+            raise StoreMismatchError(
+                f"this data directory holds {stored_model} embeddings (dim {stored_dim}); the "
+                f"configured embedder is {model_name} (dim {dim}). Use the original embedder or a new data dir.")
+
+    @property
+    def _snapshot_path(self) -> Path | None:
+        return self.data_dir / "vectors" if self.data_dir else None
+
+    def _erase_generation(self) -> int:
+        return int(get_meta(self._conn, "erase_generation") or 0)
+
+    def _load_or_rebuild_index(self) -> VectorIndex:
+        index = None
+        if self._snapshot_path is not None:
+            index = VectorIndex.load(self._snapshot_path, self.dim, self._erase_generation(),
+                                     **self._index_options)
+            if index is None and self._snapshot_path.with_suffix(".faiss").exists():
+                log.warning("vector snapshot is stale or unreadable; rebuilding it from SQLite")
+        index = index or VectorIndex(self.dim, **self._index_options)
+        cursor = self._conn.execute("SELECT seq, vector FROM embeddings WHERE seq > ? ORDER BY seq",
+                                    (index.max_seq,))
+        while rows := cursor.fetchmany(4096):
+            seqs = np.array([r[0] for r in rows], dtype=np.int64)
+            vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(-1, self.dim)
+            index.add(seqs, vectors)
+        return index
+
+    def _rebuild_graph(self) -> None:
+        systems: dict[int, list[str]] = {}
+        for seq, system in self._conn.execute("SELECT seq, system FROM event_systems"):
+            systems.setdefault(seq, []).append(system)
+        for seq, event_id, kind, user_id in self._conn.execute("SELECT seq, id, kind, user_id FROM events"):
+            self._graph.add_event(event_id, kind, user_id, systems.get(seq, ()))
+
+    # ---- writes -------------------------------------------------------------------
+    def add_events(self, events: Sequence[NewEvent]) -> list[int]:
+        """Store events in one transaction, then index them; all or nothing."""
+        if not events:
+            return []
+        with self._lock:
+            seqs = self._insert_rows(events)
+            vectors = np.stack([np.asarray(e.vector, dtype=np.float32) for e in events])
+            self._index.add(np.array(seqs, dtype=np.int64), vectors)
+            for event in events:
+                r = event.record
+                self._graph.add_event(r.id, r.kind, r.user_id, r.systems)
+            if self._index.max_seq - self._snapshot_seq >= self.snapshot_every:
+                self.checkpoint()
+        return seqs
+
+    def _insert_rows(self, events: Sequence[NewEvent]) -> list[int]:
+        conn = self._conn
+        seqs: list[int] = []
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for event in events:
+                r = event.record
+                cursor = conn.execute(
+                    "INSERT INTO events (id, kind, title, text, user_id, channel, occurred_at, "
+                    "occurred_ts, impact, urgency, attributes, content_hash, ingested_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", sqlite_rows.record_values(r))
+                seq = int(cursor.lastrowid)
+                seqs.append(seq)
+                conn.executemany("INSERT INTO event_systems (seq, system, occurred_ts) VALUES (?, ?, ?)",
+                                 [(seq, s, r.occurred_at.timestamp()) for s in dict.fromkeys(r.systems)])
+                vector = np.ascontiguousarray(event.vector, dtype=np.float32)
+                conn.execute("INSERT INTO embeddings (seq, vector) VALUES (?, ?)", (seq, vector.tobytes()))
+                conn.execute("INSERT INTO events_fts (rowid, title, body) VALUES (?, ?, ?)",
+                             (seq, event.lexical_title, event.lexical_body))
+            conn.execute("COMMIT")
+        except Exception as exc:
+            conn.execute("ROLLBACK")
+            if "UNIQUE constraint failed: events.id" in str(exc):
+                raise ConflictError([e.record.id for e in events]) from exc
+            raise
+        return seqs
+
+    def delete_user(self, user_id: str) -> int:
+        """Erase a user's events from rows, vectors, lexical index and graph."""
+        with self._lock:
+            rows = self._conn.execute("SELECT seq, id FROM events WHERE user_id = ?", (user_id,)).fetchall()
+            seqs = [r[0] for r in rows]
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                for start in range(0, len(seqs), 900):
+                    chunk = seqs[start:start + 900]
+                    marks = ",".join("?" * len(chunk))
+                    self._conn.execute(f"DELETE FROM events_fts WHERE rowid IN ({marks})", chunk)
+                    self._conn.execute(f"DELETE FROM events WHERE seq IN ({marks})", chunk)
+                set_meta(self._conn, "erase_generation", str(self._erase_generation() + 1))
+                self._conn.execute("COMMIT")
+            except Exception:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._index.remove(np.array(seqs, dtype=np.int64))
+            self._graph.remove_events(r[1] for r in rows)
+            self._graph.remove_user(user_id)
+            self.checkpoint(force=True)
+        return len(seqs)
+
+    def checkpoint(self, force: bool = False) -> None:
+        """Write the vector snapshot if anything changed since the last one."""
+        with self._lock:
+            if self._snapshot_path is None:
+                return
+            if force or self._index.max_seq != self._snapshot_seq:
+                self._index.save(self._snapshot_path, self._erase_generation())
+                self._snapshot_seq = self._index.max_seq
+
+    def close(self) -> None:
+        """Checkpoint, close SQLite and release the directory lock."""
+        with self._lock:
+            self.checkpoint()
+            self._conn.close()
+            if self._lock_file is not None:
+                self._lock_file.close()
+                self._lock_file = None
+
+    # ---- reads --------------------------------------------------------------------
+    def content_hashes(self, ids: Iterable[str]) -> dict[str, str]:
+        """Stored content hashes of the ids that exist."""
+        ids = list(dict.fromkeys(ids))
+        found: dict[str, str] = {}
+        with self._lock:
+            for start in range(0, len(ids), 900):
+                chunk = ids[start:start + 900]
+                marks = ",".join("?" * len(chunk))
+                found.update(self._conn.execute(
+                    f"SELECT id, content_hash FROM events WHERE id IN ({marks})", chunk).fetchall())
+        return found
+
+    def _select(self, where: str, params: Sequence[object]) -> list[EventRecord]:
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {sqlite_rows.EVENT_COLUMNS} FROM events e WHERE {where}", params).fetchall()
+            return sqlite_rows.rows_to_records(self._conn, rows)
+
+    def get_event(self, event_id: str) -> EventRecord | None:
+        """One event by client id."""
+        found = self._select("e.id = ?", (event_id,))
+        return found[0] if found else None
+
+    def get_events(self, seqs: Sequence[int]) -> dict[int, EventRecord]:
+        """Events by sequence number."""
+        result: dict[int, EventRecord] = {}
+        seqs = list(seqs)
+        for start in range(0, len(seqs), 900):
+            chunk = seqs[start:start + 900]
+            result.update((r.seq, r) for r in self._select(f"e.seq IN ({','.join('?' * len(chunk))})", chunk))
+        return result
+
+    def get_vectors(self, seqs: Sequence[int]) -> np.ndarray:
+        """Stored vectors for `seqs` in order (zeros for unknown seqs)."""
+        out = np.zeros((len(seqs), self.dim), dtype=np.float32)
+        with self._lock:
+            present = [(i, s) for i, s in enumerate(seqs) if 0 < s <= self._index.max_seq]
+            if present:
+                try:
+                    out[[i for i, _ in present]] = self._index.reconstruct(np.array([s for _, s in present]))
+                except RuntimeError:  # an unknown seq: fall back to the record of truth
+                    for i, seq in present:
+                        row = self._conn.execute("SELECT vector FROM embeddings WHERE seq = ?", (seq,)).fetchone()
+                        if row is not None:
+                            out[i] = np.frombuffer(row[0], dtype=np.float32)
+        return out
+
+    def _allowed_seqs(self, event_filter: EventFilter | None) -> np.ndarray | None:
+        if event_filter is None or event_filter.is_empty():
+            return None
+        where, params = sqlite_rows.filter_sql(event_filter)
+        rows = self._conn.execute(f"SELECT e.seq FROM events e WHERE 1 = 1{where}", params).fetchall()
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
+    def vector_search(self, vector: np.ndarray, k: int,
+                      event_filter: EventFilter | None = None) -> list[ScoredSeq]:
+        """Nearest events by inner product, honouring the filter."""
+        with self._lock:
+            allowed = self._allowed_seqs(event_filter)
+            exclude = set(event_filter.exclude_seqs) if event_filter else set()
+            return self._index.search(vector, k, allowed=allowed, exclude=exclude)
+
+    def lexical_search(self, terms: Sequence[str], k: int, event_filter: EventFilter | None = None,
+                       column_weights: tuple[float, float] = (1.0, 1.0)) -> list[ScoredSeq]:
+        """BM25 over an OR of quoted terms; scores are positive, higher is better."""
+        if not terms or k <= 0:
+            return []
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        where, params = sqlite_rows.filter_sql(event_filter)
+        join = " JOIN events e ON e.seq = events_fts.rowid" if where else ""
+        sql = (f"SELECT events_fts.rowid, bm25(events_fts, ?, ?) AS rank FROM events_fts{join} "
+               f"WHERE events_fts MATCH ?{where} ORDER BY rank LIMIT ?")
+        with self._lock:
+            rows = self._conn.execute(sql, (*column_weights, match, *params, k)).fetchall()
+        return [ScoredSeq(int(seq), -float(rank)) for seq, rank in rows]
+
+    def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
+        """Document frequency of each term in the lexical index."""
+        terms = list(dict.fromkeys(terms))
+        found = dict.fromkeys(terms, 0)
+        with self._lock:
+            for start in range(0, len(terms), 900):
+                chunk = terms[start:start + 900]
+                marks = ",".join("?" * len(chunk))
+                found.update(self._conn.execute(
+                    f"SELECT term, doc FROM events_vocab WHERE term IN ({marks})", chunk).fetchall())
+        return found
+
+    def _history(self, column_sql: str, key: str, since: datetime | None, until: datetime | None,
+                 limit: int, offset: int) -> list[EventRecord]:
+        where, params = sqlite_rows.filter_sql(EventFilter(since=since, until=until))
+        return self._select(f"{column_sql}{where} ORDER BY e.occurred_ts, e.seq LIMIT ? OFFSET ?",
+                            (key, *params, limit, offset))
+
+    def user_history(self, user_id: str, since: datetime | None = None, until: datetime | None = None,
+                     limit: int = 100, offset: int = 0) -> list[EventRecord]:
+        """A user's events in time order."""
+        return self._history("e.user_id = ?", user_id, since, until, limit, offset)
+
+    def system_history(self, system: str, since: datetime | None = None, until: datetime | None = None,
+                       limit: int = 100, offset: int = 0) -> list[EventRecord]:
+        """A system's events in time order."""
+        return self._history("e.seq IN (SELECT seq FROM event_systems WHERE system = ?)", system,
+                             since, until, limit, offset)
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """The issue graph."""
+        return self._graph.graph
+
+    def systems_of_user(self, user_id: str) -> set[str]:
+        """Systems a user has reported on (from the issue graph)."""
+        with self._lock:
+            return self._graph.systems_of_user(user_id)
+
+    def count(self) -> int:
+        """Number of stored events."""
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+
+    def stats(self) -> StoreStats:
+        """Sizes of rows, vectors and graph."""
+        with self._lock:
+            return StoreStats(events=self.count(), vectors=len(self._index), index_kind=self._index.kind,
+                              graph_nodes=self._graph.graph.number_of_nodes(),
+                              graph_edges=self._graph.graph.number_of_edges())

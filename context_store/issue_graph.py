@@ -1,0 +1,71 @@
+"""The issue graph: events linked to the users who reported them and the systems they affect.
+
+It is derived state: rebuilt from SQLite rows at start-up and kept in step on every write.
+Node keys are namespaced strings ("event:ID", "user:ID", "system:NAME").
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import networkx as nx
+
+REPORTED_BY = "reported_by"
+AFFECTS = "affects"
+
+
+def event_node(event_id: str) -> str:
+    """Graph key of an event."""
+    return f"event:{event_id}"
+
+
+def user_node(user_id: str) -> str:
+    """Graph key of a user."""
+    return f"user:{user_id}"
+
+
+def system_node(system: str) -> str:
+    """Graph key of a system."""
+    return f"system:{system}"
+
+
+class IssueGraph:
+    """A networkx multigraph of events, users and systems with typed edges."""
+
+    def __init__(self) -> None:
+        self.graph = nx.MultiDiGraph()
+
+    def add_event(self, event_id: str, kind: str, user_id: str | None,
+                  systems: Iterable[str]) -> None:
+        """Add an event node with its reported-by and affects edges."""
+        node = event_node(event_id)
+        self.graph.add_node(node, type="event", kind=kind)
+        if user_id:
+            self.graph.add_node(user_node(user_id), type="user")
+            self.graph.add_edge(node, user_node(user_id), key=REPORTED_BY)
+        for system in systems:
+            self.graph.add_node(system_node(system), type="system")
+            self.graph.add_edge(node, system_node(system), key=AFFECTS)
+
+    def remove_events(self, event_ids: Iterable[str]) -> None:
+        """Remove event nodes (and so their edges)."""
+        self.graph.remove_nodes_from(event_node(e) for e in event_ids)
+
+    def remove_user(self, user_id: str) -> None:
+        """Remove a user's node (their events must be removed separately)."""
+        if self.graph.has_node(user_node(user_id)):
+            self.graph.remove_node(user_node(user_id))
+
+    def systems_of_user(self, user_id: str) -> set[str]:
+        """Systems affected by any event the user reported."""
+        node = user_node(user_id)
+        if not self.graph.has_node(node):
+            return set()
+        systems: set[str] = set()
+        for event in self.graph.predecessors(node):
+            systems.update(s.removeprefix("system:") for _, s, k in self.graph.out_edges(event, keys=True)
+                           if k == AFFECTS)
+        return systems
+
+    def event_count(self) -> int:
+        """Number of event nodes."""
+        return sum(1 for _, data in self.graph.nodes(data=True) if data.get("type") == "event")

@@ -1,0 +1,88 @@
+"""The Engine facade: the one object the API, CLI and evaluations talk to."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+
+from context_store import ContextStore, EventRecord, StoreStats, create_store
+from engine import text as textprep
+from engine.embedder import Embedder, create_embedder
+from engine.errors import BatchTooLargeError, NotFoundError
+from engine.events import EventIn
+from engine.filters import RelatedFilters
+from engine.ingest import IngestOutcome, ingest_batch
+from engine.relevance import HybridRanker, Query, RelatedHit, RelevanceWeights
+from engine.settings import Settings
+
+
+class Engine:
+    """Ingest reports and answer related-report and history questions over a context store."""
+
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None,
+                 store: ContextStore | None = None, weights: RelevanceWeights | None = None):
+        self.settings = settings or Settings()
+        self.embedder = embedder or create_embedder(self.settings)
+        self.store = store or create_store(
+            self.settings.backend, self.settings.data_dir if self.settings.backend == "embedded" else None,
+            self.embedder.dim, self.embedder.name, self.settings.hnsw_threshold, self.settings.snapshot_every)
+        self.ranker = HybridRanker(self.store, weights)
+        self._write_lock = threading.Lock()
+
+    # ---- writes -------------------------------------------------------------------
+    def ingest(self, events: Sequence[EventIn]) -> list[IngestOutcome]:
+        """Store a batch of validated events all-or-nothing; see `ingest_batch`."""
+        if len(events) > self.settings.max_batch_events:
+            raise BatchTooLargeError(
+                f"a batch holds at most {self.settings.max_batch_events} events, got {len(events)}")
+        with self._write_lock:
+            return ingest_batch(self.store, self.embedder, events)
+
+    def erase_user(self, user_id: str) -> int:
+        """Delete every event of a user everywhere; returns how many were erased."""
+        with self._write_lock:
+            return self.store.delete_user(user_id)
+
+    # ---- reads --------------------------------------------------------------------
+    def get_event(self, event_id: str) -> EventRecord:
+        """One stored event, or NotFoundError."""
+        record = self.store.get_event(event_id)
+        if record is None:
+            raise NotFoundError("event", event_id)
+        return record
+
+    def related(self, event_id: str, k: int = 10, filters: RelatedFilters | None = None) -> list[RelatedHit]:
+        """Events related to a stored event, best first, each with evidence."""
+        anchor = self.get_event(event_id)
+        filters = filters or RelatedFilters()
+        vector = self.store.get_vectors([anchor.seq])[0]
+        query = Query(text=f"{anchor.title}\n{anchor.text}", vector=vector, user_id=anchor.user_id,
+                      systems=anchor.systems, occurred_at=anchor.occurred_at)
+        return self.ranker.rank(query, k, filters.to_store_filter(anchor.occurred_at, (anchor.seq,)))
+
+    def search(self, text: str, k: int = 10, filters: RelatedFilters | None = None,
+               user_id: str | None = None, systems: Sequence[str] = ()) -> list[RelatedHit]:
+        """Events related to a free text (optionally in a user's and systems' context)."""
+        filters = filters or RelatedFilters()
+        vector = self.embedder.embed([textprep.embedding_text("", text)])[0]
+        query = Query(text=text, vector=vector, user_id=user_id, systems=tuple(systems))
+        return self.ranker.rank(query, k, filters.to_store_filter(filters.until))
+
+    def user_history(self, user_id: str, since: datetime | None = None, until: datetime | None = None,
+                     limit: int = 100, offset: int = 0) -> list[EventRecord]:
+        """A user's events in time order."""
+        return self.store.user_history(user_id, since, until, limit, offset)
+
+    def system_history(self, system: str, since: datetime | None = None, until: datetime | None = None,
+                       limit: int = 100, offset: int = 0) -> list[EventRecord]:
+        """A system's events in time order."""
+        return self.store.system_history(system, since, until, limit, offset)
+
+    def stats(self) -> StoreStats:
+        """Store sizes."""
+        return self.store.stats()
+
+    def close(self) -> None:
+        """Persist derived state and release the store."""
+        with self._write_lock:
+            self.store.close()

@@ -1,0 +1,59 @@
+"""Turning validated events into stored ones: idempotency, conflicts, embedding, one commit."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Literal
+
+from context_store import ConflictError, ContextStore, EventRecord, NewEvent
+from engine import text as textprep
+from engine.embedder import Embedder
+from engine.events import EventIn
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    """What happened to one submitted event."""
+
+    id: str
+    status: Literal["created", "unchanged"]
+
+
+def to_record(event: EventIn, ingested_at: datetime) -> EventRecord:
+    """The store record of a validated event."""
+    return EventRecord(
+        id=event.id, kind=event.kind.value, title=event.title, text=event.text, user_id=event.user_id,
+        systems=tuple(event.systems), channel=event.channel, occurred_at=event.resolved_time(),
+        impact=event.impact.value if event.impact else None,
+        urgency=event.urgency.value if event.urgency else None, attributes=dict(event.attributes),
+        content_hash=event.content_hash(), ingested_at=ingested_at)
+
+
+def ingest_batch(store: ContextStore, embedder: Embedder, events: Sequence[EventIn]) -> list[IngestOutcome]:
+    """Store a batch all-or-nothing.
+
+    A known id with the same content is a no-op ("unchanged"); a known id with other content,
+    or one id twice in the batch with different content, raises ConflictError and stores nothing.
+    The caller serialises calls (the engine holds its write lock).
+    """
+    hashes: dict[str, str] = {}
+    for event in events:
+        digest = event.content_hash()
+        if hashes.setdefault(event.id, digest) != digest:
+            raise ConflictError([event.id])
+    stored = store.content_hashes(hashes)
+    conflicts = [i for i, h in stored.items() if hashes[i] != h]
+    if conflicts:
+        raise ConflictError(sorted(conflicts))
+    now = datetime.now(timezone.utc)
+    fresh: dict[str, EventIn] = {}
+    for event in events:
+        if event.id not in stored:
+            fresh.setdefault(event.id, event)
+    records = [to_record(e, now) for e in fresh.values()]
+    vectors = embedder.embed([textprep.embedding_text(r.title, r.text) for r in records])
+    store.add_events([NewEvent(r, v, textprep.lexical_field(r.title), textprep.lexical_field(r.text))
+                      for r, v in zip(records, vectors)])
+    return [IngestOutcome(e.id, "unchanged" if e.id in stored or e is not fresh.get(e.id) else "created")
+            for e in events]

@@ -1,0 +1,78 @@
+"""Text preparation for the two relevance signals.
+
+- Semantic: one string per event for the sentence embedder.
+- Lexical: fields for the SQLite FTS5 index (unicode61 tokenizer) and the query terms to
+  match against it. Bug and ticket text is identifier-heavy, so identifiers such as
+  ``NativeAzureFsOutputStream`` or ``fs.s3a.endpoint`` are indexed both whole and in parts.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable
+
+EMBED_CHAR_LIMIT = 2_000  # the model reads 256 word pieces; more text only costs tokenising
+
+# Same notion of a token as FTS5's unicode61 tokenizer: runs of letters and digits.
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_CAMEL_PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+_IDENTIFIER = re.compile(r"\b\w*(?:[a-z][A-Z]|[A-Za-z]\d|\d[A-Za-z])\w*\b")
+
+STOPWORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being
+below between both but by can could did do does doing down during each few for from further had
+has have having he her here hers herself him himself his how i if in into is it its itself just
+me more most my myself no nor not now of off on once only or other our ours ourselves out over
+own same she should so some such than that the their theirs them themselves then there these
+they this those through to too under until up very was we were what when where which while who
+whom why will with would you your yours yourself yourselves also get got gets using use used
+would should could may might must shall via per etc e g ie eg
+""".split())
+
+
+def embedding_text(title: str, text: str) -> str:
+    """The string embedded for an event: title, then body, capped in length."""
+    joined = f"{title}. {text}" if title and text else (title or text)
+    return joined[:EMBED_CHAR_LIMIT]
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased word tokens, as the FTS5 unicode61 tokenizer sees them."""
+    return [t.lower() for t in _TOKEN.findall(text)]
+
+
+def identifier_parts(text: str) -> list[str]:
+    """Split camelCase / alphanumeric identifiers into their lower-cased parts."""
+    parts: list[str] = []
+    for identifier in _IDENTIFIER.findall(text):
+        pieces = [p.lower() for p in _CAMEL_PART.findall(identifier)]
+        if len(pieces) > 1:
+            parts.extend(pieces)
+    return parts
+
+
+def lexical_field(text: str) -> str:
+    """Text for the FTS5 index: the original words plus split identifier parts."""
+    extra = identifier_parts(text)
+    return f"{text}\n{' '.join(extra)}" if extra else text
+
+
+def content_terms(text: str) -> list[str]:
+    """Distinct non-stopword terms of a text (whole tokens and identifier parts), in order."""
+    candidates = tokens(text) + identifier_parts(text)
+    return [t for t in dict.fromkeys(candidates) if t not in STOPWORDS and len(t) > 1]
+
+
+def select_query_terms(text: str, max_terms: int, document_frequency: Callable[[Iterable[str]], dict[str, int]],
+                       total_documents: int) -> list[str]:
+    """The `max_terms` most distinctive terms of a query (highest IDF among those in the index)."""
+    terms = content_terms(text)
+    if len(terms) <= max_terms:
+        return terms
+    frequencies = document_frequency(terms)
+    def idf(term: str) -> float:
+        df = frequencies.get(term, 0)
+        return math.log((total_documents - df + 0.5) / (df + 0.5) + 1.0) if df else -1.0
+    ranked = sorted(terms, key=idf, reverse=True)
+    known = [t for t in ranked if frequencies.get(t, 0) > 0]
+    return known[:max_terms]
