@@ -25,10 +25,10 @@ def create_app(settings: Settings | None = None, engine_factory: Callable[[Setti
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = factory(settings)
         app.state.engine = engine
-        if on_ready is not None:
-            on_ready(engine)
-        log.info("hypercorr ready: %d events, backend=%s", engine.stats().events, settings.backend)
         try:
+            if on_ready is not None:
+                on_ready(engine)
+            log.info("hypercorr ready: %d events, backend=%s", engine.stats().events, settings.backend)
             yield
         finally:
             engine.close()

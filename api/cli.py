@@ -63,12 +63,14 @@ def serve(data_dir: DataDir = Path("data"), host: str = "127.0.0.1", port: int =
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings(data_dir=data_dir)
-    try:
-        application = create_app(settings, on_ready=(lambda engine: load_demo(engine, DEMO_STREAM)) if demo else None)
-        uvicorn.run(application, host=host, port=port, log_level="info")
-    except StoreLockedError as exc:
+    try:  # build the engine here, so a locked or mismatched data dir is a one-line error
+        engine = Engine(settings)
+    except (StoreLockedError, StoreMismatchError) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from exc
+    application = create_app(settings, engine_factory=lambda _: engine,
+                             on_ready=(lambda e: load_demo(e, DEMO_STREAM)) if demo else None)
+    uvicorn.run(application, host=host, port=port, log_level="info")
 
 
 @app.command()
@@ -112,6 +114,9 @@ def search(text: str, k: int = 10, data_dir: DataDir = Path("data"), url: Url = 
     client = _client(data_dir, url)
     try:
         _print_hits(client.search(text, k), as_json)
+    except ClientError as exc:
+        typer.secho(f"error: {exc.detail}", fg="red", err=True)
+        raise typer.Exit(1) from exc
     finally:
         client.close()
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from urllib.parse import quote
+
 import httpx
 
 from api.schemas import IngestItemOut, IngestOut, RelatedOut
 from engine import Engine, EventIn, RelatedFilters
-from engine.errors import ConflictError, NotFoundError
+from engine.errors import BatchTooLargeError, ConflictError, NotFoundError
 
 
 class ClientError(Exception):
@@ -43,6 +45,8 @@ class LocalClient:
             outcomes = self.engine.ingest(events)
         except ConflictError as exc:
             raise ClientError(409, {"ids": exc.ids}) from exc
+        except BatchTooLargeError as exc:
+            raise ClientError(413, str(exc)) from exc
         created = sum(o.status == "created" for o in outcomes)
         return IngestOut(created=created, unchanged=len(outcomes) - created,
                          results=[IngestItemOut(id=o.id, status=o.status) for o in outcomes]).model_dump(mode="json")
@@ -87,7 +91,7 @@ class HttpClient:
 
     def related(self, event_id: str, k: int) -> list[dict[str, Any]]:
         """GET related reports."""
-        return self._call("GET", f"/v1/events/{event_id}/related", params={"k": k})
+        return self._call("GET", f"/v1/events/{quote(event_id, safe='')}/related", params={"k": k})
 
     def search(self, text: str, k: int) -> list[dict[str, Any]]:
         """POST a search."""

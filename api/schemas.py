@@ -45,14 +45,15 @@ class EventOut(BaseModel):
 class EvidenceOut(BaseModel):
     """Why two events are related, signal by signal."""
 
-    semantic: float = Field(description="Cosine similarity of the MiniLM embeddings.")
-    lexical: float = Field(description="BM25 relative to the best lexical candidate (0-1).")
+    semantic: float = Field(description="Cosine of the MiniLM embeddings (mean of full-text and title-only).")
+    lexical: float = Field(description="BM25 relative to the query's own BM25 (free text: to the best candidate), 0-1.")
     shared_terms: list[str] = Field(description="Distinctive query terms the related event also contains.")
     same_user: bool
     shared_systems: list[str]
     time_gap_hours: float | None = Field(description="Related event's time minus the anchor's (negative: earlier).")
     text_score: float = Field(description="Fused text relevance before context.")
     context_boost: float = Field(description="Multiplier - 1 from same user and shared systems.")
+    time_proximity: float = Field(description="Additive prior for closeness in time (0 when no anchor time).")
 
 
 class RelatedOut(BaseModel):
@@ -86,7 +87,7 @@ class IngestOut(BaseModel):
 class SearchIn(BaseModel):
     """A free-text related-report search."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     text: str = Field(min_length=1, max_length=20_000)
     k: int = Field(10, ge=1, le=100)
     filters: RelatedFilters = Field(default_factory=RelatedFilters)

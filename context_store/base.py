@@ -38,6 +38,10 @@ class ContextStore(Protocol):
         """Stored embeddings for `seqs`, in the same order (rows of zeros for unknown seqs)."""
         ...
 
+    def get_title_vectors(self, seqs: Sequence[int]) -> np.ndarray:
+        """Title-only vectors for `seqs` in order (the full vector where an event has none)."""
+        ...
+
     def vector_search(
         self, vector: np.ndarray, k: int, event_filter: EventFilter | None = None
     ) -> list[ScoredSeq]:
@@ -52,6 +56,11 @@ class ContextStore(Protocol):
         column_weights: tuple[float, float] = (1.0, 1.0),
     ) -> list[ScoredSeq]:
         """Best BM25 matches (higher is better) for an OR of `terms`, best first."""
+        ...
+
+    def lexical_self_score(self, terms: Sequence[str], seq: int,
+                           column_weights: tuple[float, float] = (1.0, 1.0)) -> float:
+        """BM25 of stored event `seq` against an OR of `terms`: the scale for normalising others."""
         ...
 
     def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:

@@ -43,8 +43,7 @@ class EmbeddedStore:
         self._conn = connect(data_dir / "hypercorr.sqlite3" if data_dir else None)
         self._check_model(model_name, dim)
         self._index_options = {"hnsw_threshold": hnsw_threshold}
-        self._index = self._load_or_rebuild_index()
-        self._snapshot_seq = self._index.max_seq
+        self._index, self._snapshot_seq = self._load_or_rebuild_index()
         self._graph = IssueGraph()
         self._rebuild_graph()
 
@@ -79,13 +78,15 @@ class EmbeddedStore:
     def _erase_generation(self) -> int:
         return int(get_meta(self._conn, "erase_generation") or 0)
 
-    def _load_or_rebuild_index(self) -> VectorIndex:
+    def _load_or_rebuild_index(self) -> tuple[VectorIndex, int]:
+        """The index and the highest seq its on-disk snapshot holds (-1: no usable snapshot)."""
         index = None
         if self._snapshot_path is not None:
             index = VectorIndex.load(self._snapshot_path, self.dim, self._erase_generation(),
                                      **self._index_options)
             if index is None and self._snapshot_path.with_suffix(".faiss").exists():
                 log.warning("vector snapshot is stale or unreadable; rebuilding it from SQLite")
+        snapshot_seq = index.max_seq if index is not None else -1
         index = index or VectorIndex(self.dim, **self._index_options)
         cursor = self._conn.execute("SELECT seq, vector FROM embeddings WHERE seq > ? ORDER BY seq",
                                     (index.max_seq,))
@@ -93,7 +94,7 @@ class EmbeddedStore:
             seqs = np.array([r[0] for r in rows], dtype=np.int64)
             vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(-1, self.dim)
             index.add(seqs, vectors)
-        return index
+        return index, snapshot_seq
 
     def _rebuild_graph(self) -> None:
         systems: dict[int, list[str]] = {}
@@ -114,7 +115,7 @@ class EmbeddedStore:
             for event in events:
                 r = event.record
                 self._graph.add_event(r.id, r.kind, r.user_id, r.systems)
-            if self._index.max_seq - self._snapshot_seq >= self.snapshot_every:
+            if self._index.max_seq - max(self._snapshot_seq, 0) >= self.snapshot_every:
                 self.checkpoint()
         return seqs
 
@@ -133,8 +134,11 @@ class EmbeddedStore:
                 seqs.append(seq)
                 conn.executemany("INSERT INTO event_systems (seq, system, occurred_ts) VALUES (?, ?, ?)",
                                  [(seq, s, r.occurred_at.timestamp()) for s in dict.fromkeys(r.systems)])
-                vector = np.ascontiguousarray(event.vector, dtype=np.float32)
-                conn.execute("INSERT INTO embeddings (seq, vector) VALUES (?, ?)", (seq, vector.tobytes()))
+                vector = np.ascontiguousarray(event.vector, dtype=np.float32).tobytes()
+                title = None if event.title_vector is None else \
+                    np.ascontiguousarray(event.title_vector, dtype=np.float32).tobytes()
+                conn.execute("INSERT INTO embeddings (seq, vector, title_vector) VALUES (?, ?, ?)",
+                             (seq, vector, title))
                 conn.execute("INSERT INTO events_fts (rowid, title, body) VALUES (?, ?, ?)",
                              (seq, event.lexical_title, event.lexical_body))
             conn.execute("COMMIT")
@@ -234,6 +238,19 @@ class EmbeddedStore:
                             out[i] = np.frombuffer(row[0], dtype=np.float32)
         return out
 
+    def get_title_vectors(self, seqs: Sequence[int]) -> np.ndarray:
+        """Title-only vectors for `seqs` in order (the full vector where there is none)."""
+        out = np.zeros((len(seqs), self.dim), dtype=np.float32)
+        position = {seq: i for i, seq in enumerate(seqs)}
+        with self._lock:
+            for start in range(0, len(seqs), 900):
+                chunk = list(seqs[start:start + 900])
+                marks = ",".join("?" * len(chunk))
+                for seq, vector, title in self._conn.execute(
+                        f"SELECT seq, vector, title_vector FROM embeddings WHERE seq IN ({marks})", chunk):
+                    out[position[seq]] = np.frombuffer(title if title is not None else vector, dtype=np.float32)
+        return out
+
     def _allowed_seqs(self, event_filter: EventFilter | None) -> np.ndarray | None:
         if event_filter is None or event_filter.is_empty():
             return None
@@ -262,6 +279,18 @@ class EmbeddedStore:
         with self._lock:
             rows = self._conn.execute(sql, (*column_weights, match, *params, k)).fetchall()
         return [ScoredSeq(int(seq), -float(rank)) for seq, rank in rows]
+
+    def lexical_self_score(self, terms: Sequence[str], seq: int,
+                           column_weights: tuple[float, float] = (1.0, 1.0)) -> float:
+        """BM25 of a stored event against an OR of `terms` (its own best possible match), or 0."""
+        if not terms:
+            return 0.0
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT bm25(events_fts, ?, ?) FROM events_fts WHERE events_fts MATCH ? AND rowid = ?",
+                (*column_weights, match, seq)).fetchone()
+        return 0.0 if row is None else -float(row[0])
 
     def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
         """Document frequency of each term in the lexical index."""

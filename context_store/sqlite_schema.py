@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS event_systems (
 CREATE INDEX IF NOT EXISTS event_systems_system_time ON event_systems (system, occurred_ts);
 CREATE TABLE IF NOT EXISTS embeddings (
     seq INTEGER PRIMARY KEY REFERENCES events (seq) ON DELETE CASCADE,
-    vector BLOB NOT NULL
+    vector BLOB NOT NULL,
+    title_vector BLOB
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5 (title, body, tokenize = 'unicode61');
 CREATE VIRTUAL TABLE IF NOT EXISTS events_vocab USING fts5vocab (events_fts, 'row');
@@ -55,9 +56,17 @@ def connect(path: Path | None) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
     conn.executescript(SCHEMA)
+    _migrate(conn)
     if get_meta(conn, "schema_version") is None:
         set_meta(conn, "schema_version", SCHEMA_VERSION)
     return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a data directory written by an older version up to this schema."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(embeddings)")}
+    if "title_vector" not in columns:
+        conn.execute("ALTER TABLE embeddings ADD COLUMN title_vector BLOB")
 
 
 def get_meta(conn: sqlite3.Connection, key: str) -> str | None:

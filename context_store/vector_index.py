@@ -88,8 +88,17 @@ class VectorIndex:
             self._index.remove_ids(faiss.IDSelectorBatch(ids))
             return
         self._tombstones.update(int(i) for i in ids)
+        self._wipe_hnsw_vectors(ids)
         if len(self._tombstones) > self.rebuild_share * max(1, self._index.ntotal):
             self._rebuild(self._new_hnsw())
+
+    def _wipe_hnsw_vectors(self, ids: np.ndarray) -> None:
+        """Overwrite tombstoned vectors with zeros, so erased content is gone from memory and snapshots."""
+        id_map = faiss.vector_to_array(self._index.id_map)
+        positions = np.flatnonzero(np.isin(id_map, ids))
+        storage = faiss.downcast_index(faiss.downcast_index(self._index.index).storage)
+        stored = faiss.rev_swig_ptr(storage.get_xb(), storage.ntotal * self.dim).reshape(-1, self.dim)
+        stored[positions] = 0.0
 
     def _live_ids_and_vectors(self) -> tuple[np.ndarray, np.ndarray]:
         all_ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)

@@ -55,9 +55,9 @@ class Engine:
         """Events related to a stored event, best first, each with evidence."""
         anchor = self.get_event(event_id)
         filters = filters or RelatedFilters()
-        vector = self.store.get_vectors([anchor.seq])[0]
-        query = Query(text=f"{anchor.title}\n{anchor.text}", vector=vector, user_id=anchor.user_id,
-                      systems=anchor.systems, occurred_at=anchor.occurred_at)
+        query = Query(text=f"{anchor.title}\n{anchor.text}", vector=self.store.get_vectors([anchor.seq])[0],
+                      title_vector=self.store.get_title_vectors([anchor.seq])[0], seq=anchor.seq,
+                      user_id=anchor.user_id, systems=anchor.systems, occurred_at=anchor.occurred_at)
         return self.ranker.rank(query, k, filters.to_store_filter(anchor.occurred_at, (anchor.seq,)))
 
     def search(self, text: str, k: int = 10, filters: RelatedFilters | None = None,

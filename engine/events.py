@@ -41,7 +41,8 @@ class EventIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    id: str = Field(min_length=1, max_length=MAX_ID_CHARS, description="Client-supplied unique id.")
+    id: str = Field(min_length=1, max_length=MAX_ID_CHARS, pattern=r"^[^/\x00-\x1f]+$",
+                    description="Client-supplied unique id (no '/' or control characters).")
     kind: EventKind = EventKind.feedback
     title: str = Field("", max_length=MAX_TITLE_CHARS)
     text: str = Field("", max_length=MAX_TEXT_CHARS, validate_default=True)
@@ -73,7 +74,7 @@ class EventIn(BaseModel):
     @field_validator("text")
     @classmethod
     def _require_words(cls, text: str, info: ValidationInfo) -> str:
-        if not text and not info.data.get("title"):
+        if not text and "title" in info.data and not info.data["title"]:
             raise ValueError("title or text must be non-blank")
         return text
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Literal
 
+import numpy as np
+
 from context_store import ConflictError, ContextStore, EventRecord, NewEvent
 from engine import text as textprep
 from engine.embedder import Embedder
@@ -30,6 +32,17 @@ def to_record(event: EventIn, ingested_at: datetime) -> EventRecord:
         content_hash=event.content_hash(), ingested_at=ingested_at)
 
 
+def embed_records(embedder: Embedder, records: Sequence[EventRecord]) -> tuple[np.ndarray, list[np.ndarray | None]]:
+    """One embedder call for each record's full text and, where it has both, its title alone."""
+    titled = [i for i, r in enumerate(records) if r.title and r.text]
+    texts = [textprep.embedding_text(r.title, r.text) for r in records] + [records[i].title for i in titled]
+    vectors = embedder.embed(texts)
+    title_vectors: list[np.ndarray | None] = [None] * len(records)
+    for offset, i in enumerate(titled):
+        title_vectors[i] = vectors[len(records) + offset]
+    return vectors[: len(records)], title_vectors
+
+
 def ingest_batch(store: ContextStore, embedder: Embedder, events: Sequence[EventIn]) -> list[IngestOutcome]:
     """Store a batch all-or-nothing.
 
@@ -52,8 +65,10 @@ def ingest_batch(store: ContextStore, embedder: Embedder, events: Sequence[Event
         if event.id not in stored:
             fresh.setdefault(event.id, event)
     records = [to_record(e, now) for e in fresh.values()]
-    vectors = embedder.embed([textprep.embedding_text(r.title, r.text) for r in records])
-    store.add_events([NewEvent(r, v, textprep.lexical_field(r.title), textprep.lexical_field(r.text))
-                      for r, v in zip(records, vectors)])
+    if not records:
+        return [IngestOutcome(e.id, "unchanged") for e in events]
+    vectors, title_vectors = embed_records(embedder, records)
+    store.add_events([NewEvent(r, v, textprep.lexical_field(r.title), textprep.lexical_field(r.text), t)
+                      for r, v, t in zip(records, vectors, title_vectors)])
     return [IngestOutcome(e.id, "unchanged" if e.id in stored or e is not fresh.get(e.id) else "created")
             for e in events]

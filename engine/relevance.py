@@ -1,17 +1,24 @@
-"""Hybrid relevance: semantic (MiniLM cosine) fused with lexical (FTS5 BM25), plus context.
+"""Hybrid relevance: semantic (MiniLM) fused with lexical (FTS5 BM25), then context.
 
-For a query (an event or a free text) the candidates are the union of the best
-`candidates` events of each index. Each candidate gets
+For a query (a stored event, or a free text) the candidates are the union of the best
+`candidates` events of the vector index and of the lexical index. For each candidate:
 
-    text_score = w_semantic * cosine + w_lexical * bm25 / max_bm25_over_candidates
+    semantic   = (1 - title_share) * cos(full, full) + title_share * cos(title, title)
+    lexical    = min(1, bm25 / bm25_self)     (stored event: its own BM25 is the scale)
+               = bm25 / max bm25              (free text: the best candidate is the scale)
+    w          = w_short - (w_short - w_long) * min(1, query_terms / full_terms)
+    text_score = w * semantic + (1 - w) * lexical
     score      = text_score * (1 + same_user_boost * same_user + systems_boost * shared_share)
+                 + recency * exp(-|gap days| / recency_days)
 
-Context multiplies, it never adds: a pair with no textual affinity is never lifted by
-context alone. The weights were chosen on the gitbugs/hadoop dev set by
-`hypercorr eval retrieval` (see README, "Relevance").
+Short queries lean on meaning (the lexical side has little to go on); long, identifier-heavy
+reports lean on words. Context multiplies text relevance, so it never links on its own; time
+proximity is a small additive prior. The constants were chosen on the gitbugs/hadoop dev set
+(with a banking77 check that conversational text is not hurt): see README "Relevance".
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,12 +32,16 @@ from engine import text as textprep
 class RelevanceWeights:
     """The documented constants of the fusion."""
 
-    semantic: float = 0.5
-    lexical: float = 0.5
+    semantic_long: float = 0.6
+    semantic_short: float = 1.0
+    full_terms: int = 15
+    title_share: float = 0.5
     candidates: int = 100
-    max_query_terms: int = 32
+    max_query_terms: int = 64
     title_weight: float = 2.0
     body_weight: float = 1.0
+    recency: float = 0.2
+    recency_days: float = 180.0
     same_user_boost: float = 0.15
     systems_boost: float = 0.15
     shared_terms_shown: int = 8
@@ -42,6 +53,8 @@ class Query:
 
     text: str
     vector: np.ndarray
+    title_vector: np.ndarray | None = None
+    seq: int | None = None  # set when the query is a stored event
     user_id: str | None = None
     systems: tuple[str, ...] = ()
     occurred_at: datetime | None = None
@@ -59,6 +72,7 @@ class Evidence:
     time_gap_hours: float | None
     text_score: float
     context_boost: float
+    time_proximity: float
 
 
 @dataclass(frozen=True)
@@ -70,8 +84,16 @@ class RelatedHit:
     evidence: Evidence
 
 
+@dataclass(frozen=True)
+class _Scored:
+    seq: int
+    semantic: float
+    lexical: float
+    text_score: float
+
+
 class HybridRanker:
-    """Ranks stored events against a query with the hybrid formula above."""
+    """Ranks stored events against a query with the formula in the module docstring."""
 
     def __init__(self, store: ContextStore, weights: RelevanceWeights | None = None):
         self.store = store
@@ -80,49 +102,67 @@ class HybridRanker:
     def rank(self, query: Query, k: int, event_filter: EventFilter | None = None) -> list[RelatedHit]:
         """The top-k related events, best first."""
         w = self.weights
-        pool = max(w.candidates, k)
-        terms = textprep.select_query_terms(query.text, w.max_query_terms, self.store.document_frequencies,
-                                            self.store.count())
-        lexical = {h.seq: h.score for h in self.store.lexical_search(
-            terms, pool, event_filter, (w.title_weight, w.body_weight))}
-        semantic = {h.seq: h.score for h in self.store.vector_search(query.vector, pool, event_filter)}
-        seqs = list(dict.fromkeys([*semantic, *lexical]))
+        terms = self._query_terms(query)
+        scored = self._text_scores(query, terms, max(w.candidates, k), event_filter)
+        scored = sorted(scored, key=lambda c: c.text_score, reverse=True)[: max(3 * k, 30)]
+        records = self.store.get_events([c.seq for c in scored])
+        final = sorted(((self._final_score(query, records[c.seq], c.text_score), c) for c in scored
+                        if c.seq in records), key=lambda pair: pair[0], reverse=True)[:k]
+        return [self._explain(query, records[c.seq], score, c, terms) for score, c in final]
+
+    def _query_terms(self, query: Query) -> list[str]:
+        min_df = 2 if query.seq is not None else 1  # a stored query counts itself
+        return textprep.select_query_terms(query.text, self.weights.max_query_terms,
+                                           self.store.document_frequencies, self.store.count(), min_df)
+
+    def _text_scores(self, query: Query, terms: list[str], pool: int,
+                     event_filter: EventFilter | None) -> list[_Scored]:
+        w = self.weights
+        columns = (w.title_weight, w.body_weight)
+        lexical = {h.seq: h.score for h in self.store.lexical_search(terms, pool, event_filter, columns)}
+        nearest = [h.seq for h in self.store.vector_search(query.vector, pool, event_filter)]
+        seqs = list(dict.fromkeys([*nearest, *lexical]))
         if not seqs:
             return []
-        missing = [s for s in seqs if s not in semantic]
-        if missing:  # cosine for lexical-only candidates, from the stored vectors
-            cosines = self.store.get_vectors(missing) @ np.asarray(query.vector, dtype=np.float32)
-            semantic.update(zip(missing, (float(c) for c in cosines)))
-        top_lexical = max(lexical.values(), default=0.0) or 1.0
-        scored = sorted(((w.semantic * semantic[s] + w.lexical * lexical.get(s, 0.0) / top_lexical, s)
-                         for s in seqs), reverse=True)[: max(3 * k, 30)]
-        records = self.store.get_events([seq for _, seq in scored])
-        reranked = sorted(((text_score * (1.0 + self._context_boost(query, records[seq])), text_score, seq)
-                           for text_score, seq in scored if seq in records), reverse=True)[:k]
-        return [self._explain(query, records[seq], score, text_score, semantic[seq],
-                              lexical.get(seq, 0.0) / top_lexical, terms)
-                for score, text_score, seq in reranked]
+        full = self.store.get_vectors(seqs) @ np.asarray(query.vector, dtype=np.float32)
+        query_title = query.vector if query.title_vector is None else query.title_vector
+        titles = self.store.get_title_vectors(seqs) @ np.asarray(query_title, dtype=np.float32)
+        semantic = (1.0 - w.title_share) * full + w.title_share * titles
+        scale = self.store.lexical_self_score(terms, query.seq, columns) if query.seq is not None else 0.0
+        scale = scale or max(lexical.values(), default=0.0) or 1.0
+        weight = w.semantic_short - (w.semantic_short - w.semantic_long) * min(1.0, len(terms) / w.full_terms)
+        out = []
+        for seq, sem in zip(seqs, semantic):
+            lex = min(1.0, lexical.get(seq, 0.0) / scale)
+            out.append(_Scored(seq, float(sem), lex, weight * float(sem) + (1.0 - weight) * lex))
+        return out
 
-    def _shared_context(self, query: Query, record: EventRecord) -> tuple[bool, list[str], float]:
+    def _context(self, query: Query, record: EventRecord) -> tuple[bool, list[str], float, float]:
+        w = self.weights
         same_user = bool(query.user_id) and record.user_id == query.user_id
         shared = [s for s in record.systems if s in query.systems]
         shared_share = len(shared) / max(1, len(set(query.systems) | set(record.systems)))
-        return same_user, shared, shared_share
+        boost = w.same_user_boost * same_user + w.systems_boost * shared_share
+        proximity = 0.0
+        if query.occurred_at is not None:
+            gap_days = abs((record.occurred_at - query.occurred_at).total_seconds()) / 86_400.0
+            proximity = w.recency * math.exp(-gap_days / w.recency_days)
+        return same_user, shared, boost, proximity
 
-    def _context_boost(self, query: Query, record: EventRecord) -> float:
-        same_user, _, shared_share = self._shared_context(query, record)
-        return self.weights.same_user_boost * same_user + self.weights.systems_boost * shared_share
+    def _final_score(self, query: Query, record: EventRecord, text_score: float) -> float:
+        _, _, boost, proximity = self._context(query, record)
+        return text_score * (1.0 + boost) + proximity
 
-    def _explain(self, query: Query, record: EventRecord, score: float, text_score: float, cosine: float,
-                 lexical: float, query_terms: list[str]) -> RelatedHit:
-        same_user, shared, _ = self._shared_context(query, record)
+    def _explain(self, query: Query, record: EventRecord, score: float, scored: _Scored,
+                 query_terms: list[str]) -> RelatedHit:
+        same_user, shared, boost, proximity = self._context(query, record)
         gap = None
         if query.occurred_at is not None:
             gap = round((record.occurred_at - query.occurred_at).total_seconds() / 3600.0, 2)
         candidate_terms = set(textprep.content_terms(f"{record.title} {record.text}"))
         shared_terms = [t for t in query_terms if t in candidate_terms][: self.weights.shared_terms_shown]
-        evidence = Evidence(semantic=round(cosine, 4), lexical=round(lexical, 4), shared_terms=shared_terms,
-                            same_user=same_user, shared_systems=shared, time_gap_hours=gap,
-                            text_score=round(text_score, 4),
-                            context_boost=round(self._context_boost(query, record), 4))
+        evidence = Evidence(semantic=round(scored.semantic, 4), lexical=round(scored.lexical, 4),
+                            shared_terms=shared_terms, same_user=same_user, shared_systems=shared,
+                            time_gap_hours=gap, text_score=round(scored.text_score, 4),
+                            context_boost=round(boost, 4), time_proximity=round(proximity, 4))
         return RelatedHit(event=record, score=round(score, 6), evidence=evidence)

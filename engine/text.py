@@ -7,8 +7,8 @@
 """
 from __future__ import annotations
 
-import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 
 EMBED_CHAR_LIMIT = 2_000  # the model reads 256 word pieces; more text only costs tokenising
@@ -36,9 +36,14 @@ def embedding_text(title: str, text: str) -> str:
     return joined[:EMBED_CHAR_LIMIT]
 
 
+def _fold(token: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", token.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def tokens(text: str) -> list[str]:
-    """Lower-cased word tokens, as the FTS5 unicode61 tokenizer sees them."""
-    return [t.lower() for t in _TOKEN.findall(text)]
+    """Lower-cased, accent-folded word tokens, as the FTS5 unicode61 tokenizer sees them."""
+    return [_fold(t) for t in _TOKEN.findall(text)]
 
 
 def identifier_parts(text: str) -> list[str]:
@@ -64,15 +69,16 @@ def content_terms(text: str) -> list[str]:
 
 
 def select_query_terms(text: str, max_terms: int, document_frequency: Callable[[Iterable[str]], dict[str, int]],
-                       total_documents: int) -> list[str]:
-    """The `max_terms` most distinctive terms of a query (highest IDF among those in the index)."""
+                       total_documents: int, min_df: int = 1) -> list[str]:
+    """The query's terms that occur in at least `min_df` stored events, rarest first, at most `max_terms`.
+
+    Terms that occur nowhere else cannot match anything; the rarest remaining terms carry the
+    most information, so long reports keep those when they exceed `max_terms`.
+    """
     terms = content_terms(text)
-    if len(terms) <= max_terms:
-        return terms
+    if not terms:
+        return []
     frequencies = document_frequency(terms)
-    def idf(term: str) -> float:
-        df = frequencies.get(term, 0)
-        return math.log((total_documents - df + 0.5) / (df + 0.5) + 1.0) if df else -1.0
-    ranked = sorted(terms, key=idf, reverse=True)
-    known = [t for t in ranked if frequencies.get(t, 0) > 0]
-    return known[:max_terms]
+    usable = [t for t in terms if frequencies.get(t, 0) >= min_df]
+    usable.sort(key=lambda t: frequencies[t])  # stable: ties keep text order
+    return usable[:max_terms]

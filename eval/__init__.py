@@ -1,0 +1,1 @@
+"""eval: benchmarks and quality evaluations that drive the engine as a user would."""

@@ -1,0 +1,195 @@
+"""Store-scale parts of the benchmark: fill, related/search latency, breakdown, restart, size."""
+from __future__ import annotations
+
+import cProfile
+import functools
+import gc
+import pstats
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import psutil
+from tqdm import tqdm
+
+from engine import Engine, Settings
+from eval.bench_data import SyntheticEvents
+
+# Store methods a related() call may go through, with the label they get in the breakdown.
+STORE_PARTS = {
+    "get_event": "anchor row (get_event SQL)",
+    "count": "COUNT(*) for term selection",
+    "document_frequencies": "term DF (fts5vocab)",
+    "lexical_search": "FTS5 BM25 query",
+    "lexical_self_score": "FTS5 self score",
+    "vector_search": "FAISS search",
+    "get_vectors": "stored vectors (FAISS reconstruct)",
+    "get_title_vectors": "title vectors (SQLite blobs)",
+    "get_events": "candidate rows (get_events SQL)",
+}
+
+
+@dataclass
+class Latency:
+    """Percentiles of a sample of call durations, in milliseconds."""
+
+    p50: float
+    p99: float
+    mean: float
+    count: int
+
+    @classmethod
+    def of(cls, seconds: Sequence[float]) -> "Latency":
+        """Summarise durations given in seconds."""
+        ms = np.asarray(seconds) * 1000.0
+        return cls(float(np.percentile(ms, 50)), float(np.percentile(ms, 99)), float(ms.mean()), len(ms))
+
+
+def rss() -> int:
+    """Resident set size of this process, after a collection."""
+    gc.collect()
+    return psutil.Process().memory_info().rss
+
+
+def fill(engine: Engine, events: SyntheticEvents, count: int, label: str) -> float:
+    """Add `count` synthetic events with store.add_events; returns the seconds spent inside the store."""
+    spent = 0.0
+    with tqdm(total=count, desc=label, unit="ev", unit_scale=True, leave=False, file=sys.stderr) as bar:
+        for batch in events.batches(count):
+            start = time.perf_counter()
+            engine.store.add_events(batch)
+            spent += time.perf_counter() - start
+            bar.update(len(batch))
+    return spent
+
+
+def _timed(calls: Sequence[Callable[[], object]], warmup: int) -> Latency:
+    for call in calls[:warmup]:
+        call()
+    durations = []
+    for call in calls[warmup:]:
+        start = time.perf_counter()
+        call()
+        durations.append(time.perf_counter() - start)
+    return Latency.of(durations)
+
+
+def related_latency(engine: Engine, stored: int, queries: int, seed: int, warmup: int = 30) -> Latency:
+    """engine.related(id, k=10) for random stored ids (vectors come from the index: no embedding)."""
+    rng = random.Random(seed)
+    ids = [f"bench-{rng.randrange(stored)}" for _ in range(queries + warmup)]
+    return _timed([functools.partial(engine.related, i, 10) for i in ids], warmup)
+
+
+def search_latency(engine: Engine, texts: Sequence[str], queries: int, seed: int, warmup: int = 5) -> Latency:
+    """engine.search(text, k=10), which embeds the text first."""
+    rng = random.Random(seed)
+    picks = [rng.choice(texts) for _ in range(queries + warmup)]
+    return _timed([functools.partial(engine.search, t, 10) for t in picks], warmup)
+
+
+def related_breakdown(engine: Engine, stored: int, queries: int,
+                      seed: int) -> tuple[float, list[tuple[str, float]], dict[str, float]]:
+    """Mean ms per related() call, the part spent in each store method (wrapped on the instance),
+    and the mean number of FTS5 query terms and lexical hits per call."""
+    store, spent, seen = engine.store, {}, {"terms": 0.0, "hits": 0.0}
+    wrapped = [name for name in STORE_PARTS if hasattr(store, name)]
+
+    def timer(name: str, method: Callable) -> Callable:
+        def call(*args: object, **kwargs: object) -> object:
+            start = time.perf_counter()
+            try:
+                result = method(*args, **kwargs)
+                if name == "lexical_search":
+                    seen["terms"] += len(args[0]) / queries
+                    seen["hits"] += len(result) / queries  # type: ignore[arg-type]
+                return result
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.perf_counter() - start
+        return call
+    for name in wrapped:
+        setattr(store, name, timer(name, getattr(store, name)))
+    try:
+        rng = random.Random(seed)
+        ids = [f"bench-{rng.randrange(stored)}" for _ in range(queries)]
+        start = time.perf_counter()
+        for event_id in ids:
+            engine.related(event_id, 10)
+        total = (time.perf_counter() - start) * 1000.0 / queries
+    finally:
+        for name in wrapped:
+            delattr(store, name)
+    parts = [(STORE_PARTS[n], spent[n] * 1000.0 / queries) for n in wrapped if n in spent]
+    parts.append(("ranking, evidence, records (python)", total - sum(ms for _, ms in parts)))
+    return total, parts, seen
+
+
+def hot_functions(engine: Engine, stored: int, queries: int, seed: int, top: int = 8) -> list[tuple[str, float]]:
+    """cProfile of related(): the functions with most own time, in ms per call (profiler-inflated)."""
+    rng = random.Random(seed)
+    ids = [f"bench-{rng.randrange(stored)}" for _ in range(queries)]
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for event_id in ids:
+        engine.related(event_id, 10)
+    profiler.disable()
+    rows = sorted(pstats.Stats(profiler).stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]  # type: ignore[attr-defined]
+    return [(f"{Path(f).name}:{line}({name})", tt * 1000.0 / queries) for (f, line, name), (_, _, tt, _, _) in rows]
+
+
+def timed_restart(settings: Settings, profile: bool = False) -> tuple[float, Engine, dict[str, float]]:
+    """Seconds to construct an Engine on an existing data dir; with `profile`, cumulative shares."""
+    profiler = cProfile.Profile() if profile else None
+    start = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    engine = Engine(settings)
+    if profiler:
+        profiler.disable()
+    seconds = time.perf_counter() - start
+    shares: dict[str, float] = {}
+    if profiler:
+        stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+        total = max(ct for (_, _, _, ct, _) in stats.values())
+        for (_, _, name), (_, _, _, ct, _) in stats.items():
+            if name in ("_load_or_rebuild_index", "_rebuild_graph", "connect", "_check_model", "create_embedder"):
+                shares[name] = shares.get(name, 0.0) + ct / total
+    return seconds, engine, shares
+
+
+def disk_usage(data_dir: Path) -> dict[str, int]:
+    """Bytes per file kind in a data dir."""
+    sizes = {"sqlite": 0, "vectors": 0, "other": 0}
+    for path in data_dir.rglob("*"):
+        if path.is_file():
+            kind = "sqlite" if "sqlite" in path.name else "vectors" if path.name.startswith("vectors") else "other"
+            sizes[kind] += path.stat().st_size
+    return sizes
+
+
+_LOAD_SNIPPET = """
+import time
+start = time.perf_counter()
+from engine.embedder import create_embedder
+from engine.settings import Settings
+create_embedder(Settings())
+print(time.perf_counter() - start)
+"""
+
+
+def model_load_seconds() -> tuple[float, str]:
+    """Cold model load (imports + weights): timed here if not loaded yet, else in a subprocess."""
+    from engine.embedder import _load_model, create_embedder
+
+    if _load_model.cache_info().currsize == 0:
+        how = "first load in this process" + (", torch already imported" if "torch" in sys.modules else "")
+        start = time.perf_counter()
+        create_embedder(Settings())
+        return time.perf_counter() - start, how
+    out = subprocess.run([sys.executable, "-c", _LOAD_SNIPPET], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1]), "fresh subprocess"
