@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 import networkx as nx
 import numpy as np
 
+from context_store.narrative_tables import NarrativeTables
 from context_store.records import EventFilter, EventRecord, NewEvent, ScoredSeq, StoreStats
 
 
@@ -16,7 +18,14 @@ class ContextStore(Protocol):
     """Durable model context: event records, their vectors, a lexical index and an issue graph.
 
     Writes are atomic per call: `add_events` either stores every event it is given or none.
+    Narrative state lives in `narratives`; group several of its changes with `transaction()`.
     """
+
+    narratives: NarrativeTables
+
+    def transaction(self) -> AbstractContextManager[NarrativeTables]:
+        """One SQLite transaction around several narrative-table changes."""
+        ...
 
     def add_events(self, events: Sequence[NewEvent]) -> list[int]:
         """Store events in one transaction and index them; returns their sequence numbers."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 import fcntl
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import numpy as np
 
 from context_store import sqlite_rows
 from context_store.issue_graph import IssueGraph
+from context_store.narrative_tables import NarrativeTables
 from context_store.records import (ConflictError, EventFilter, EventRecord, NewEvent, ScoredSeq,
                                    StoreMismatchError, StoreStats)
 from context_store.sqlite_schema import connect, get_meta, set_meta
@@ -42,6 +44,7 @@ class EmbeddedStore:
         self._lock_file = self._acquire_dir_lock(data_dir) if data_dir else None
         self._conn = connect(data_dir / "hypercorr.sqlite3" if data_dir else None)
         self._check_model(model_name, dim)
+        self.narratives = NarrativeTables(self._conn)
         self._index_options = {"hnsw_threshold": hnsw_threshold}
         self._index, self._snapshot_seq = self._load_or_rebuild_index()
         self._graph = IssueGraph()
@@ -161,6 +164,7 @@ class EmbeddedStore:
                     marks = ",".join("?" * len(chunk))
                     self._conn.execute(f"DELETE FROM events_fts WHERE rowid IN ({marks})", chunk)
                     self._conn.execute(f"DELETE FROM events WHERE seq IN ({marks})", chunk)
+                self.narratives.forget_events([r[1] for r in rows])
                 set_meta(self._conn, "erase_generation", str(self._erase_generation() + 1))
                 self._conn.execute("COMMIT")
             except Exception:
@@ -171,6 +175,18 @@ class EmbeddedStore:
             self._graph.remove_user(user_id)
             self.checkpoint(force=True)
         return len(seqs)
+
+    @contextmanager
+    def transaction(self) -> Iterator[NarrativeTables]:
+        """Run several narrative-table changes as one SQLite transaction (all or nothing)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.narratives
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
 
     def checkpoint(self, force: bool = False) -> None:
         """Write the vector snapshot if anything changed since the last one."""

@@ -1,0 +1,231 @@
+"""Durable narrative state: narratives, memberships, links with evidence, feedback, lineage.
+
+Plain SQL over the store's connection; the caller holds the store lock and, for multi-step
+changes, wraps them in `EmbeddedStore.transaction()`.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from context_store.sqlite_schema import get_meta, set_meta
+
+NARRATIVE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS narratives (
+    id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    resolved_at TEXT,
+    parent_id TEXT,
+    absorbed_into TEXT
+);
+CREATE TABLE IF NOT EXISTS narrative_members (
+    seq INTEGER PRIMARY KEY REFERENCES events (seq) ON DELETE CASCADE,
+    narrative_id TEXT NOT NULL REFERENCES narratives (id),
+    assigned_by TEXT NOT NULL,
+    assigned_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS narrative_members_by_narrative ON narrative_members (narrative_id);
+CREATE TABLE IF NOT EXISTS links (
+    later_seq INTEGER NOT NULL REFERENCES events (seq) ON DELETE CASCADE,
+    earlier_seq INTEGER NOT NULL REFERENCES events (seq) ON DELETE CASCADE,
+    score REAL NOT NULL,
+    evidence TEXT NOT NULL,
+    PRIMARY KEY (later_seq, earlier_seq)
+);
+CREATE INDEX IF NOT EXISTS links_by_earlier ON links (earlier_seq);
+CREATE TABLE IF NOT EXISTS link_feedback (
+    first_id TEXT NOT NULL,
+    second_id TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    given_at TEXT NOT NULL,
+    PRIMARY KEY (first_id, second_id)
+);
+CREATE TABLE IF NOT EXISTS lineage (
+    narrative_id TEXT NOT NULL,
+    relation TEXT NOT NULL,
+    other_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    by TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS lineage_by_narrative ON lineage (narrative_id);
+"""
+
+
+@dataclass(frozen=True)
+class NarrativeRow:
+    """A narrative's own row (its members and derived views live elsewhere)."""
+
+    id: str
+    created_at: datetime
+    resolved_at: datetime | None
+    parent_id: str | None
+    absorbed_into: str | None
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    """A scored link from a later event to an earlier one, with its evidence."""
+
+    later_seq: int
+    earlier_seq: int
+    score: float
+    evidence: dict[str, object]
+
+
+@dataclass(frozen=True)
+class LineageRow:
+    """One lineage fact: `narrative_id` was `relation` (merged_into, split_from, absorbed) `other_id`."""
+
+    narrative_id: str
+    relation: str
+    other_id: str
+    at: datetime
+    by: str
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def pair_key(a: str, b: str) -> tuple[str, str]:
+    """Feedback is about an unordered pair of event ids."""
+    return (a, b) if a <= b else (b, a)
+
+
+class NarrativeTables:
+    """SQL for narratives over one SQLite connection."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self._conn = conn
+        conn.executescript(NARRATIVE_SCHEMA)
+
+    # ---- narratives ---------------------------------------------------------------
+    def create(self, at: datetime, parent_id: str | None = None) -> str:
+        """A new narrative with the next stable id (N-000001, N-000002, ...); ids are never reused."""
+        number = int(get_meta(self._conn, "narrative_counter") or 0) + 1
+        set_meta(self._conn, "narrative_counter", str(number))
+        narrative_id = f"N-{number:06d}"
+        self._conn.execute("INSERT INTO narratives (id, created_at, parent_id) VALUES (?, ?, ?)",
+                           (narrative_id, at.isoformat(), parent_id))
+        return narrative_id
+
+    def get(self, narrative_id: str) -> NarrativeRow | None:
+        """One narrative row, absorbed or not."""
+        row = self._conn.execute("SELECT id, created_at, resolved_at, parent_id, absorbed_into FROM narratives "
+                                 "WHERE id = ?", (narrative_id,)).fetchone()
+        return None if row is None else NarrativeRow(row[0], datetime.fromisoformat(row[1]), _time(row[2]),
+                                                     row[3], row[4])
+
+    def survivor(self, narrative_id: str) -> str | None:
+        """Follow merges to the narrative that now holds this one's members (itself if live)."""
+        seen: set[str] = set()
+        current: str | None = narrative_id
+        while current is not None and current not in seen:
+            seen.add(current)
+            row = self.get(current)
+            if row is None:
+                return None
+            if row.absorbed_into is None:
+                return row.id
+            current = row.absorbed_into
+        return None
+
+    def live_ids(self) -> list[str]:
+        """Narratives not absorbed into another."""
+        return [r[0] for r in self._conn.execute("SELECT id FROM narratives WHERE absorbed_into IS NULL ORDER BY id")]
+
+    def set_resolved(self, narrative_id: str, at: datetime | None) -> None:
+        """Mark resolved at `at`, or reopen with None."""
+        self._conn.execute("UPDATE narratives SET resolved_at = ? WHERE id = ?",
+                           (at.isoformat() if at else None, narrative_id))
+
+    def absorb(self, absorbed: str, survivor: str, at: datetime, by: str) -> None:
+        """Move every member of `absorbed` into `survivor` and record the lineage both ways."""
+        self._conn.execute("UPDATE narrative_members SET narrative_id = ? WHERE narrative_id = ?", (survivor, absorbed))
+        self._conn.execute("UPDATE narratives SET absorbed_into = ? WHERE id = ?", (survivor, absorbed))
+        self.add_lineage(absorbed, "merged_into", survivor, at, by)
+        self.add_lineage(survivor, "absorbed", absorbed, at, by)
+
+    def add_lineage(self, narrative_id: str, relation: str, other_id: str, at: datetime, by: str) -> None:
+        """Record one lineage fact."""
+        self._conn.execute("INSERT INTO lineage (narrative_id, relation, other_id, at, by) VALUES (?, ?, ?, ?, ?)",
+                           (narrative_id, relation, other_id, at.isoformat(), by))
+
+    def lineage(self, narrative_id: str) -> list[LineageRow]:
+        """Lineage facts of a narrative, oldest first."""
+        rows = self._conn.execute("SELECT narrative_id, relation, other_id, at, by FROM lineage "
+                                  "WHERE narrative_id = ? ORDER BY rowid", (narrative_id,))
+        return [LineageRow(r[0], r[1], r[2], datetime.fromisoformat(r[3]), r[4]) for r in rows]
+
+    # ---- members ------------------------------------------------------------------
+    def assign(self, seqs: Iterable[int], narrative_id: str, by: str, at: datetime) -> None:
+        """Put events into a narrative (moving them if they were elsewhere)."""
+        self._conn.executemany(
+            "INSERT INTO narrative_members (seq, narrative_id, assigned_by, assigned_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (seq) DO UPDATE SET narrative_id = excluded.narrative_id, "
+            "assigned_by = excluded.assigned_by, assigned_at = excluded.assigned_at",
+            [(seq, narrative_id, by, at.isoformat()) for seq in seqs])
+
+    def narrative_of(self, seqs: Sequence[int]) -> dict[int, str]:
+        """The narrative of each assigned seq."""
+        found: dict[int, str] = {}
+        for start in range(0, len(seqs), 900):
+            chunk = list(seqs[start:start + 900])
+            marks = ",".join("?" * len(chunk))
+            found.update(self._conn.execute(
+                f"SELECT seq, narrative_id FROM narrative_members WHERE seq IN ({marks})", chunk).fetchall())
+        return found
+
+    def members(self, narrative_id: str) -> list[tuple[int, str]]:
+        """(seq, assigned_by) of a narrative's members, in seq order."""
+        return self._conn.execute("SELECT seq, assigned_by FROM narrative_members WHERE narrative_id = ? "
+                                  "ORDER BY seq", (narrative_id,)).fetchall()
+
+    def all_memberships(self) -> list[tuple[int, str, str]]:
+        """(seq, narrative_id, assigned_by) for every assigned event, in seq order."""
+        return self._conn.execute("SELECT seq, narrative_id, assigned_by FROM narrative_members ORDER BY seq").fetchall()
+
+    def unassigned_seqs(self) -> list[int]:
+        """Stored events without a narrative (e.g. after a crash between the two commits)."""
+        return [r[0] for r in self._conn.execute(
+            "SELECT seq FROM events WHERE seq NOT IN (SELECT seq FROM narrative_members) ORDER BY seq")]
+
+    # ---- links and feedback -------------------------------------------------------
+    def add_links(self, links: Iterable[LinkRow]) -> None:
+        """Store links (replacing an earlier score for the same pair)."""
+        self._conn.executemany(
+            "INSERT OR REPLACE INTO links (later_seq, earlier_seq, score, evidence) VALUES (?, ?, ?, ?)",
+            [(l.later_seq, l.earlier_seq, l.score, json.dumps(l.evidence)) for l in links])
+
+    def links_touching(self, seqs: Sequence[int]) -> list[LinkRow]:
+        """Links where either end is among `seqs`."""
+        out: list[LinkRow] = []
+        for start in range(0, len(seqs), 400):
+            chunk = list(seqs[start:start + 400])
+            marks = ",".join("?" * len(chunk))
+            rows = self._conn.execute(
+                f"SELECT later_seq, earlier_seq, score, evidence FROM links WHERE later_seq IN ({marks}) "
+                f"OR earlier_seq IN ({marks})", chunk + chunk)
+            out.extend(LinkRow(r[0], r[1], r[2], json.loads(r[3])) for r in rows)
+        return list({(l.later_seq, l.earlier_seq): l for l in out}.values())
+
+    def set_feedback(self, a_id: str, b_id: str, verdict: str, at: datetime) -> None:
+        """Record a person's verdict on a pair (the latest verdict wins)."""
+        first, second = pair_key(a_id, b_id)
+        self._conn.execute("INSERT OR REPLACE INTO link_feedback (first_id, second_id, verdict, given_at) "
+                           "VALUES (?, ?, ?, ?)", (first, second, verdict, at.isoformat()))
+
+    def feedback(self) -> dict[tuple[str, str], str]:
+        """Every pair verdict."""
+        return {(a, b): v for a, b, v in self._conn.execute("SELECT first_id, second_id, verdict FROM link_feedback")}
+
+    def forget_events(self, event_ids: Sequence[str]) -> None:
+        """Drop feedback that names erased events (rows keyed by seq cascade on their own)."""
+        for start in range(0, len(event_ids), 400):
+            chunk = list(event_ids[start:start + 400])
+            marks = ",".join("?" * len(chunk))
+            self._conn.execute(f"DELETE FROM link_feedback WHERE first_id IN ({marks}) OR second_id IN ({marks})",
+                               chunk + chunk)
