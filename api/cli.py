@@ -131,6 +131,16 @@ def eval_retrieval(data: Annotated[Path, typer.Option("--data", exists=True, fil
     run_retrieval_eval(data, as_json=as_json)
 
 
+@eval_app.command("clustering")
+def eval_clustering(data: Annotated[Path, typer.Option("--data", exists=True, dir_okay=False,
+                                                       help="JSONL with utterance|text and reference_label|intent|label.")],
+                    as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Streaming narrative clustering quality (ACC, NMI, ARI) beside k-means and agglomerative peers."""
+    from eval.clustering import run_clustering_eval
+
+    run_clustering_eval(data, as_json=as_json)
+
+
 @app.command()
 def bench(quick: Annotated[bool, typer.Option(help="Smaller sizes, for a smoke run.")] = False) -> None:
     """Benchmark embedding, ingest, related-report latency, restart and memory on this machine."""

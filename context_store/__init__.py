@@ -5,11 +5,11 @@ It imports nothing from the floors above it (engine, api, eval).
 from context_store.base import ContextStore
 from context_store.embedded import EmbeddedStore, StoreLockedError
 from context_store.factory import BACKENDS, create_store
-from context_store.narrative_tables import LineageRow, LinkRow, NarrativeRow, NarrativeTables
+from context_store.narrative_tables import LineageRow, LinkRow, MemberRow, NarrativeRow, NarrativeTables
 from context_store.records import (ConflictError, EventFilter, EventRecord, NewEvent, ScoredSeq,
                                    StoreMismatchError, StoreStats)
 
 __all__ = [
-    "BACKENDS", "ConflictError", "LineageRow", "LinkRow", "NarrativeRow", "NarrativeTables", "ContextStore", "EmbeddedStore", "EventFilter", "EventRecord",
+    "BACKENDS", "ConflictError", "LineageRow", "LinkRow", "MemberRow", "NarrativeRow", "NarrativeTables", "ContextStore", "EmbeddedStore", "EventFilter", "EventRecord",
     "NewEvent", "ScoredSeq", "StoreLockedError", "StoreMismatchError", "StoreStats", "create_store",
 ]

@@ -44,7 +44,7 @@ class EmbeddedStore:
         self._lock_file = self._acquire_dir_lock(data_dir) if data_dir else None
         self._conn = connect(data_dir / "hypercorr.sqlite3" if data_dir else None)
         self._check_model(model_name, dim)
-        self.narratives = NarrativeTables(self._conn)
+        self.narratives = NarrativeTables(self._conn, self._lock)
         self._index_options = {"hnsw_threshold": hnsw_threshold}
         self._index, self._snapshot_seq = self._load_or_rebuild_index()
         self._graph = IssueGraph()

@@ -5,13 +5,18 @@ changes, wraps them in `EmbeddedStore.transaction()`.
 """
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from context_store.sqlite_schema import get_meta, set_meta
+
+T = TypeVar("T")
 
 NARRATIVE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS narratives (
@@ -24,6 +29,8 @@ CREATE TABLE IF NOT EXISTS narratives (
 CREATE TABLE IF NOT EXISTS narrative_members (
     seq INTEGER PRIMARY KEY REFERENCES events (seq) ON DELETE CASCADE,
     narrative_id TEXT NOT NULL REFERENCES narratives (id),
+    micro_root INTEGER NOT NULL,
+    nn REAL NOT NULL,
     assigned_by TEXT NOT NULL,
     assigned_at TEXT NOT NULL
 );
@@ -66,6 +73,17 @@ class NarrativeRow:
 
 
 @dataclass(frozen=True)
+class MemberRow:
+    """An event's place: its narrative, its micro-cluster (by first member's seq), its nn similarity."""
+
+    seq: int
+    narrative_id: str
+    micro_root: int
+    nn: float
+    assigned_by: str  # "auto" or "person"
+
+
+@dataclass(frozen=True)
 class LinkRow:
     """A scored link from a later event to an earlier one, with its evidence."""
 
@@ -86,6 +104,15 @@ class LineageRow:
     by: str
 
 
+def _locked(method: Callable[..., T]) -> Callable[..., T]:
+    """Run a method under the store's (re-entrant) lock: one connection, many threads."""
+    @functools.wraps(method)
+    def wrapper(self: "NarrativeTables", *args: object, **kwargs: object) -> T:
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return wrapper
+
+
 def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
@@ -98,11 +125,13 @@ def pair_key(a: str, b: str) -> tuple[str, str]:
 class NarrativeTables:
     """SQL for narratives over one SQLite connection."""
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock):
         self._conn = conn
+        self._lock = lock
         conn.executescript(NARRATIVE_SCHEMA)
 
     # ---- narratives ---------------------------------------------------------------
+    @_locked
     def create(self, at: datetime, parent_id: str | None = None) -> str:
         """A new narrative with the next stable id (N-000001, N-000002, ...); ids are never reused."""
         number = int(get_meta(self._conn, "narrative_counter") or 0) + 1
@@ -112,6 +141,7 @@ class NarrativeTables:
                            (narrative_id, at.isoformat(), parent_id))
         return narrative_id
 
+    @_locked
     def get(self, narrative_id: str) -> NarrativeRow | None:
         """One narrative row, absorbed or not."""
         row = self._conn.execute("SELECT id, created_at, resolved_at, parent_id, absorbed_into FROM narratives "
@@ -119,6 +149,7 @@ class NarrativeTables:
         return None if row is None else NarrativeRow(row[0], datetime.fromisoformat(row[1]), _time(row[2]),
                                                      row[3], row[4])
 
+    @_locked
     def survivor(self, narrative_id: str) -> str | None:
         """Follow merges to the narrative that now holds this one's members (itself if live)."""
         seen: set[str] = set()
@@ -133,15 +164,18 @@ class NarrativeTables:
             current = row.absorbed_into
         return None
 
+    @_locked
     def live_ids(self) -> list[str]:
         """Narratives not absorbed into another."""
         return [r[0] for r in self._conn.execute("SELECT id FROM narratives WHERE absorbed_into IS NULL ORDER BY id")]
 
+    @_locked
     def set_resolved(self, narrative_id: str, at: datetime | None) -> None:
         """Mark resolved at `at`, or reopen with None."""
         self._conn.execute("UPDATE narratives SET resolved_at = ? WHERE id = ?",
                            (at.isoformat() if at else None, narrative_id))
 
+    @_locked
     def absorb(self, absorbed: str, survivor: str, at: datetime, by: str) -> None:
         """Move every member of `absorbed` into `survivor` and record the lineage both ways."""
         self._conn.execute("UPDATE narrative_members SET narrative_id = ? WHERE narrative_id = ?", (survivor, absorbed))
@@ -149,11 +183,13 @@ class NarrativeTables:
         self.add_lineage(absorbed, "merged_into", survivor, at, by)
         self.add_lineage(survivor, "absorbed", absorbed, at, by)
 
+    @_locked
     def add_lineage(self, narrative_id: str, relation: str, other_id: str, at: datetime, by: str) -> None:
         """Record one lineage fact."""
         self._conn.execute("INSERT INTO lineage (narrative_id, relation, other_id, at, by) VALUES (?, ?, ?, ?, ?)",
                            (narrative_id, relation, other_id, at.isoformat(), by))
 
+    @_locked
     def lineage(self, narrative_id: str) -> list[LineageRow]:
         """Lineage facts of a narrative, oldest first."""
         rows = self._conn.execute("SELECT narrative_id, relation, other_id, at, by FROM lineage "
@@ -161,14 +197,17 @@ class NarrativeTables:
         return [LineageRow(r[0], r[1], r[2], datetime.fromisoformat(r[3]), r[4]) for r in rows]
 
     # ---- members ------------------------------------------------------------------
-    def assign(self, seqs: Iterable[int], narrative_id: str, by: str, at: datetime) -> None:
-        """Put events into a narrative (moving them if they were elsewhere)."""
+    @_locked
+    def assign(self, rows: Iterable[MemberRow], at: datetime) -> None:
+        """Insert or update memberships."""
         self._conn.executemany(
-            "INSERT INTO narrative_members (seq, narrative_id, assigned_by, assigned_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (seq) DO UPDATE SET narrative_id = excluded.narrative_id, "
-            "assigned_by = excluded.assigned_by, assigned_at = excluded.assigned_at",
-            [(seq, narrative_id, by, at.isoformat()) for seq in seqs])
+            "INSERT INTO narrative_members (seq, narrative_id, micro_root, nn, assigned_by, assigned_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (seq) DO UPDATE SET narrative_id = excluded.narrative_id, "
+            "micro_root = excluded.micro_root, nn = excluded.nn, assigned_by = excluded.assigned_by, "
+            "assigned_at = excluded.assigned_at",
+            [(r.seq, r.narrative_id, r.micro_root, r.nn, r.assigned_by, at.isoformat()) for r in rows])
 
+    @_locked
     def narrative_of(self, seqs: Sequence[int]) -> dict[int, str]:
         """The narrative of each assigned seq."""
         found: dict[int, str] = {}
@@ -179,27 +218,34 @@ class NarrativeTables:
                 f"SELECT seq, narrative_id FROM narrative_members WHERE seq IN ({marks})", chunk).fetchall())
         return found
 
+    @_locked
     def members(self, narrative_id: str) -> list[tuple[int, str]]:
         """(seq, assigned_by) of a narrative's members, in seq order."""
         return self._conn.execute("SELECT seq, assigned_by FROM narrative_members WHERE narrative_id = ? "
                                   "ORDER BY seq", (narrative_id,)).fetchall()
 
-    def all_memberships(self) -> list[tuple[int, str, str]]:
-        """(seq, narrative_id, assigned_by) for every assigned event, in seq order."""
-        return self._conn.execute("SELECT seq, narrative_id, assigned_by FROM narrative_members ORDER BY seq").fetchall()
+    @_locked
+    def all_memberships(self) -> list[MemberRow]:
+        """Every membership, in seq order."""
+        rows = self._conn.execute("SELECT seq, narrative_id, micro_root, nn, assigned_by FROM narrative_members "
+                                  "ORDER BY seq")
+        return [MemberRow(*r) for r in rows]
 
+    @_locked
     def unassigned_seqs(self) -> list[int]:
         """Stored events without a narrative (e.g. after a crash between the two commits)."""
         return [r[0] for r in self._conn.execute(
             "SELECT seq FROM events WHERE seq NOT IN (SELECT seq FROM narrative_members) ORDER BY seq")]
 
     # ---- links and feedback -------------------------------------------------------
+    @_locked
     def add_links(self, links: Iterable[LinkRow]) -> None:
         """Store links (replacing an earlier score for the same pair)."""
         self._conn.executemany(
             "INSERT OR REPLACE INTO links (later_seq, earlier_seq, score, evidence) VALUES (?, ?, ?, ?)",
             [(l.later_seq, l.earlier_seq, l.score, json.dumps(l.evidence)) for l in links])
 
+    @_locked
     def links_touching(self, seqs: Sequence[int]) -> list[LinkRow]:
         """Links where either end is among `seqs`."""
         out: list[LinkRow] = []
@@ -212,16 +258,25 @@ class NarrativeTables:
             out.extend(LinkRow(r[0], r[1], r[2], json.loads(r[3])) for r in rows)
         return list({(l.later_seq, l.earlier_seq): l for l in out}.values())
 
+    @_locked
+    def context_pairs(self) -> list[tuple[int, int]]:
+        """(later, earlier) seqs of links that context made (same user, shared system, close in time)."""
+        return self._conn.execute("SELECT later_seq, earlier_seq FROM links "
+                                  "WHERE json_extract(evidence, '$.context_link') = 1").fetchall()
+
+    @_locked
     def set_feedback(self, a_id: str, b_id: str, verdict: str, at: datetime) -> None:
         """Record a person's verdict on a pair (the latest verdict wins)."""
         first, second = pair_key(a_id, b_id)
         self._conn.execute("INSERT OR REPLACE INTO link_feedback (first_id, second_id, verdict, given_at) "
                            "VALUES (?, ?, ?, ?)", (first, second, verdict, at.isoformat()))
 
+    @_locked
     def feedback(self) -> dict[tuple[str, str], str]:
         """Every pair verdict."""
         return {(a, b): v for a, b, v in self._conn.execute("SELECT first_id, second_id, verdict FROM link_feedback")}
 
+    @_locked
     def forget_events(self, event_ids: Sequence[str]) -> None:
         """Drop feedback that names erased events (rows keyed by seq cascade on their own)."""
         for start in range(0, len(event_ids), 400):

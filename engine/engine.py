@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -13,6 +14,7 @@ from engine.events import EventIn
 from engine.filters import RelatedFilters
 from engine.ingest import IngestOutcome, ingest_batch
 from engine.relevance import HybridRanker, Query, RelatedHit, RelevanceWeights
+from engine.narratives.service import NarrativeService
 from engine.settings import Settings
 
 
@@ -27,6 +29,7 @@ class Engine:
             self.settings.backend, self.settings.data_dir if self.settings.backend == "embedded" else None,
             self.embedder.dim, self.embedder.name, self.settings.hnsw_threshold, self.settings.snapshot_every)
         self.ranker = HybridRanker(self.store, weights)
+        self.narratives = NarrativeService(self.store, self.embedder.dim)
         self._write_lock = threading.Lock()
 
     # ---- writes -------------------------------------------------------------------
@@ -36,7 +39,15 @@ class Engine:
             raise BatchTooLargeError(
                 f"a batch holds at most {self.settings.max_batch_events} events, got {len(events)}")
         with self._write_lock:
-            return ingest_batch(self.store, self.embedder, events)
+            batch = ingest_batch(self.store, self.embedder, events)
+            placed = self.narratives.assign(batch.records, batch.vectors)
+            return [replace(o, narrative_id=placed.get(o.id) or self.narrative_of(o.id)) for o in batch.outcomes]
+
+    def narrative_of(self, event_id: str) -> str | None:
+        """The live narrative holding an event (following merges), or None."""
+        record = self.store.get_event(event_id)
+        found = self.store.narratives.narrative_of([record.seq]).get(record.seq) if record else None
+        return self.store.narratives.survivor(found) if found else None
 
     def erase_user(self, user_id: str) -> int:
         """Delete every event of a user everywhere; returns how many were erased."""

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Literal
 
@@ -16,10 +16,20 @@ from engine.events import EventIn
 
 @dataclass(frozen=True)
 class IngestOutcome:
-    """What happened to one submitted event."""
+    """What happened to one submitted event (and, once assigned, its narrative)."""
 
     id: str
     status: Literal["created", "unchanged"]
+    narrative_id: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredBatch:
+    """The outcome per submitted event, and the newly stored records (with seqs) and vectors."""
+
+    outcomes: list[IngestOutcome]
+    records: list[EventRecord]
+    vectors: np.ndarray
 
 
 def to_record(event: EventIn, ingested_at: datetime) -> EventRecord:
@@ -43,7 +53,7 @@ def embed_records(embedder: Embedder, records: Sequence[EventRecord]) -> tuple[n
     return vectors[: len(records)], title_vectors
 
 
-def ingest_batch(store: ContextStore, embedder: Embedder, events: Sequence[EventIn]) -> list[IngestOutcome]:
+def ingest_batch(store: ContextStore, embedder: Embedder, events: Sequence[EventIn]) -> StoredBatch:
     """Store a batch all-or-nothing.
 
     A known id with the same content is a no-op ("unchanged"); a known id with other content,
@@ -66,9 +76,10 @@ def ingest_batch(store: ContextStore, embedder: Embedder, events: Sequence[Event
             fresh.setdefault(event.id, event)
     records = [to_record(e, now) for e in fresh.values()]
     if not records:
-        return [IngestOutcome(e.id, "unchanged") for e in events]
+        return StoredBatch([IngestOutcome(e.id, "unchanged") for e in events], [], np.zeros((0, embedder.dim)))
     vectors, title_vectors = embed_records(embedder, records)
-    store.add_events([NewEvent(r, v, textprep.lexical_field(r.title), textprep.lexical_field(r.text), t)
-                      for r, v, t in zip(records, vectors, title_vectors)])
-    return [IngestOutcome(e.id, "unchanged" if e.id in stored or e is not fresh.get(e.id) else "created")
-            for e in events]
+    seqs = store.add_events([NewEvent(r, v, textprep.lexical_field(r.title), textprep.lexical_field(r.text), t)
+                             for r, v, t in zip(records, vectors, title_vectors)])
+    outcomes = [IngestOutcome(e.id, "unchanged" if e.id in stored or e is not fresh.get(e.id) else "created")
+                for e in events]
+    return StoredBatch(outcomes, [replace(r, seq=s) for r, s in zip(records, seqs)], vectors)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine import Engine, Settings
-from engine.embedder import create_embedder
+from engine.embedder import Embedder, create_embedder
 from eval import bench_ingest, bench_store
 from eval.bench_data import SyntheticEvents, embedding_texts, event_ins, load_reports
 
@@ -34,20 +34,18 @@ RELATED_P99_TARGET_MS = 5.0
 
 @dataclass(frozen=True)
 class Plan:
-    """Sizes of one benchmark run."""
+    """Sizes of one benchmark run (query counts are capped by a time budget per size)."""
 
     texts: int
-    bases: int
     sizes: tuple[int, int]
-    related_queries: int
-    search_queries: int
-    breakdown_queries: int
+    related_queries: int = 300
+    search_queries: int = 50
+    breakdown_queries: int = 100
 
 
-FULL = Plan(texts=1000, bases=400, sizes=(10_000, 100_000), related_queries=300, search_queries=100,
-            breakdown_queries=100)
-QUICK = Plan(texts=200, bases=200, sizes=(2_000, 10_000), related_queries=300, search_queries=40,
-             breakdown_queries=100)
+FULL = Plan(texts=1000, sizes=(10_000, 100_000))
+QUICK = Plan(texts=200, sizes=(2_000, 10_000), search_queries=20)
+MARK = {True: "PASS", False: "FAIL"}
 
 
 def format_table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -75,6 +73,36 @@ def _mb(n: float) -> str:
     return f"{n / 1e6:,.1f} MB"
 
 
+def _kb(n: float) -> str:
+    return f"{n / 1024:.2f} KB"
+
+
+def _ingest_part(plan: Plan, settings: Settings, embedder: Embedder) -> tuple[bench_ingest.IngestRun, list, list]:
+    """Parts 1 and 2; returns the run, the sample reports and all reports."""
+    reports, source = load_reports(plan.texts + 64)
+    sample, warm = reports[:plan.texts], reports[plan.texts:plan.texts + 64] or reports[:64]
+    texts = embedding_texts(sample)
+    print(f"texts: {len(texts)} from {source}; mean {sum(map(len, texts)) / len(texts):.0f} chars; "
+          f"embedder {embedder.name}, batch size {settings.embed_batch_size}")
+    embedder.embed(embedding_texts(warm))  # warm-up, not counted
+    run = bench_ingest.interleaved_ingest(embedder, texts, event_ins(sample, "local"), event_ins(sample, "remote"),
+                                          event_ins(warm, "warmup"))
+    raw, local, http = run.raw, run.in_process, run.http
+    _show("1. Raw embedding throughput (same texts, after warm-up)", ["pass", "texts", "seconds", "sentences/s"],
+          [[f"embedder.embed per 64-text batch (batch size {settings.embed_batch_size})", raw.items,
+            f"{raw.seconds:.1f}", f"{raw.rate:.1f}"]])
+    per_event = local.texts_embedded / local.items
+    _show("2. End-to-end ingest, batches of 64, fresh stores",
+          ["path", "events", "seconds", "events/s", "ratio to raw"],
+          [[name, t.items, f"{t.seconds:.1f}", f"{t.rate:.1f}", f"{t.rate / raw.rate:.2f}"]
+           for name, t in (("in-process Engine.ingest", local), ("HTTP POST /v1/events (uvicorn)", http))],
+          f"1. and 2. ran batch by batch, interleaved in rotating order; target ratio >= {RATIO_TARGET}\n"
+          f"in-process ingest embedded {per_event:.2f} texts per event"
+          f"{' (full text + title)' if per_event > 1.01 else ''}; embedding took {local.embed_seconds:.1f} s "
+          f"({local.embed_seconds / local.seconds:.0%}), everything else {local.seconds - local.embed_seconds:.2f} s")
+    return run, sample, reports
+
+
 def run_bench(quick: bool = False) -> dict[str, object]:
     """Run every part, print the tables and a summary with pass/fail marks; returns the numbers."""
     plan, began = (QUICK if quick else FULL), time.perf_counter()
@@ -83,57 +111,29 @@ def run_bench(quick: bool = False) -> dict[str, object]:
     import torch  # loaded with the model
 
     print(f"hypercorr bench ({'quick' if quick else 'full'}) on {platform.node()}: {os.cpu_count()} CPUs, "
-          f"torch {torch.__version__} with {torch.get_num_threads()} threads, Python {platform.python_version()}")
+          f"torch {torch.__version__} with {torch.get_num_threads()} threads, Python {platform.python_version()}, "
+          f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     embedder = create_embedder(settings)
-    reports, source = load_reports(plan.texts + 64)
-    sample, warm = reports[:plan.texts], reports[plan.texts:plan.texts + 64] or reports[:64]
-    texts = embedding_texts(sample)
-    print(f"texts: {len(texts)} from {source}; mean {sum(map(len, texts)) / len(texts):.0f} chars; "
-          f"embedder {embedder.name}, batch size {settings.embed_batch_size}")
-    embedder.embed(embedding_texts(warm))  # warm-up, not counted
+    run, sample, reports = _ingest_part(plan, settings, embedder)
 
-    run = bench_ingest.interleaved_ingest(embedder, texts, event_ins(sample, "local"), event_ins(sample, "remote"),
-                                          event_ins(warm, "warmup"))
-    raw, inproc, http, vectors = run.raw, run.in_process, run.http, run.vectors
-    one_call, _ = bench_ingest.embedding_throughput(embedder, texts)
-    _show("1. Raw embedding throughput (same texts, after warm-up)", ["pass", "texts", "seconds", "sentences/s"], [
-        ["embed each 64-text batch (interleaved with 2.)", raw.items, f"{raw.seconds:.1f}", f"{raw.rate:.1f}"],
-        [f"embed all {len(texts)} in one call (reference)", one_call.items, f"{one_call.seconds:.1f}",
-         f"{one_call.rate:.1f}"]], f"the embedder batches at {settings.embed_batch_size}; one call sorts all texts "
-                                    "by length, so it pads less than 64-text batches")
-    per_event = inproc.texts_embedded / inproc.items
-    _show("2. End-to-end ingest, batches of 64, fresh stores",
-          ["path", "events", "seconds", "events/s", "ratio to raw", "to one-call raw"], [
-              [name, t.items, f"{t.seconds:.1f}", f"{t.rate:.1f}", f"{t.rate / raw.rate:.2f}",
-               f"{t.rate / one_call.rate:.2f}"]
-              for name, t in (("in-process Engine.ingest", inproc), ("HTTP POST /v1/events (uvicorn)", http))],
-          f"batch by batch, the three passes interleaved in rotating order; target ratio >= {RATIO_TARGET}\n"
-          f"in-process ingest embedded {per_event:.2f} texts per event"
-          f"{' (full text + title)' if per_event > 1.01 else ''}; embedding took {inproc.embed_seconds:.1f} s "
-          f"({inproc.embed_seconds / inproc.seconds:.0%}), the rest {inproc.seconds - inproc.embed_seconds:.1f} s")
-
-    bases = sample[:plan.bases]
-    title_vectors = embedder.embed([b.title or b.text for b in bases])
     search_texts = embedding_texts(reports)
-    latency_rows, results = [], {}
+    latency_rows, counts = [], []
     with tempfile.TemporaryDirectory(prefix="hypercorr-bench-store-") as tmp:
         store_settings = Settings(backend="embedded", data_dir=Path(tmp) / "data")
         engine = Engine(store_settings, embedder=embedder)
-        events = SyntheticEvents(bases, vectors[:len(bases)], title_vectors, reports, total=plan.sizes[-1])
-        rss_before, filled, last = bench_store.rss(), 0, None
+        events = SyntheticEvents(sample, run.vectors, run.title_vectors, reports, total=plan.sizes[-1])
+        rss_before, filled = bench_store.rss(), 0
         for size in plan.sizes:
             store_seconds = bench_store.fill(engine, events, size - filled, f"fill to {_k(size)}")
             rate, filled = (size - filled) / store_seconds, size
-            kind = engine.stats().index_kind
             related = bench_store.related_latency(engine, size, plan.related_queries, seed=size)
             search = bench_store.search_latency(engine, search_texts, plan.search_queries, seed=size)
-            latency_rows.append([_k(size), kind, f"{related.p50:.2f}", f"{related.p99:.2f}", f"{related.mean:.2f}",
-                                 f"{search.p50:.1f}", f"{search.p99:.1f}", f"{rate:,.0f}"])
-            last = related
+            latency_rows.append([_k(size), engine.stats().index_kind, f"{related.p50:.2f}", f"{related.p99:.2f}",
+                                 f"{related.mean:.2f}", f"{search.p50:.1f}", f"{search.p99:.1f}", f"{rate:,.0f}"])
+            counts.append(f"{_k(size)}: {related.count}/{search.count}")
         rss_after = bench_store.rss()
-        size = plan.sizes[-1]
         total_ms, parts, seen = bench_store.related_breakdown(engine, size, plan.breakdown_queries, seed=7)
-        hot = bench_store.hot_functions(engine, size, 50, seed=8) if last.p99 > RELATED_P99_TARGET_MS else []
+        hot = bench_store.hot_functions(engine, size, 30, seed=8) if related.p99 > RELATED_P99_TARGET_MS else []
         engine.close()
         disk = bench_store.disk_usage(store_settings.data_dir)
         restart_seconds, engine, _ = bench_store.timed_restart(store_settings)
@@ -143,11 +143,11 @@ def run_bench(quick: bool = False) -> dict[str, object]:
         _, engine, shares = bench_store.timed_restart(store_settings, profile=True)
         engine.close()
 
-    _show("3. Related-report latency, k=10 (ms; related uses the stored vector, search embeds the text)",
+    _show("3. Related-report latency, k=10, ms (related: stored vector, no embedding; search: embeds the text)",
           ["stored", "index", "related p50", "p99", "mean", "search p50", "p99", "fill ev/s"], latency_rows,
-          f"{plan.related_queries} related and {plan.search_queries} search queries per size after warm-up; "
-          f"fill = store.add_events in batches of 1000 (synthetic vectors, no model)")
-    _show(f"   Where related() time goes at {_k(size)} (mean of {plan.breakdown_queries} calls)",
+          f"timed related/search queries after warm-up: {', '.join(counts)}; fill = store.add_events, "
+          "batches of 1000, synthetic vectors (no model)")
+    _show(f"   Where related() time goes at {_k(size)} (mean of {seen['calls']:.0f} calls)",
           ["part", "ms/call", "share"], [[p, f"{ms:.2f}", f"{ms / total_ms:.0%}"] for p, ms in parts]
           + [["total", f"{total_ms:.2f}", "100%"]],
           f"FTS5 query: {seen['terms']:.0f} OR-ed terms, {seen['hits']:.0f} hits per call on average")
@@ -160,30 +160,28 @@ def run_bench(quick: bool = False) -> dict[str, object]:
         ["HTTP server cold start (subprocess, to /healthz)", f"{run.server_start:.1f}"],
         [f"Engine restart at {_k(size)} ({restored.events:,} events, {restored.index_kind}; model already loaded)",
          f"{restart_seconds:.2f}"]], f"restart profile: {share_text}")
-    rss_per_event = (rss_after - rss_before) / size
-    disk_total = sum(disk.values())
+    rss_per_event, disk_total = (rss_after - rss_before) / size, sum(disk.values())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     _show(f"5. Memory and disk at {_k(size)} events", ["what", "total", "per event"], [
-        ["RSS growth while filling", _mb(rss_after - rss_before), f"{rss_per_event / 1024:.2f} KB"],
-        ["disk: SQLite (rows, FTS5, vectors)", _mb(disk["sqlite"]), f"{disk['sqlite'] / size / 1024:.2f} KB"],
-        ["disk: FAISS snapshot", _mb(disk["vectors"]), f"{disk['vectors'] / size / 1024:.2f} KB"],
-        ["disk: total", _mb(disk_total), f"{disk_total / size / 1024:.2f} KB"]],
+        ["RSS growth while filling", _mb(rss_after - rss_before), _kb(rss_per_event)],
+        ["disk: SQLite (rows, FTS5, vectors)", _mb(disk["sqlite"]), _kb(disk["sqlite"] / size)],
+        ["disk: FAISS snapshot", _mb(disk["vectors"]), _kb(disk["vectors"] / size)],
+        ["disk: total", _mb(disk_total), _kb(disk_total / size)]],
         f"process peak RSS {_mb(peak)} (includes the model)")
 
-    elapsed = time.perf_counter() - began
-    ok = {"in": inproc.rate / raw.rate >= RATIO_TARGET, "http": http.rate / raw.rate >= RATIO_TARGET,
-          "p99": last.p99 <= RELATED_P99_TARGET_MS}
-    mark = {True: "PASS", False: "FAIL"}
-    at = f"at {_k(size)}" + (" (target is for 100k)" if size != 100_000 else "")
+    raw, local, http = run.raw, run.in_process, run.http
+    ok = {"local": local.rate / raw.rate >= RATIO_TARGET, "http": http.rate / raw.rate >= RATIO_TARGET,
+          "p99": related.p99 <= RELATED_P99_TARGET_MS}
+    at = f"at {_k(size)}"
     _show("Summary", ["metric", "target", "measured", "result"], [
-        ["in-process ingest / raw embed (64-batches)", f">= {RATIO_TARGET}", f"{inproc.rate / raw.rate:.2f}", mark[ok["in"]]],
-        ["HTTP ingest / raw embed (64-batches)", f">= {RATIO_TARGET}", f"{http.rate / raw.rate:.2f}", mark[ok["http"]]],
-        [f"related p99 {at}", f"<= {RELATED_P99_TARGET_MS:.0f} ms", f"{last.p99:.2f} ms", mark[ok["p99"]]],
-        [f"restart {at.split(' (')[0]}", "-", f"{restart_seconds:.2f} s", "info"],
-        ["RSS per stored event", "-", f"{rss_per_event / 1024:.2f} KB", "info"],
-        ["disk per stored event", "-", f"{disk_total / size / 1024:.2f} KB", "info"]],
-        f"total bench time {elapsed:.0f} s")
-    results.update(raw_rate=raw.rate, inproc_rate=inproc.rate, http_rate=http.rate, related_p99_ms=last.p99,
-                   restart_s=restart_seconds, rss_per_event=rss_per_event, disk_per_event=disk_total / size,
-                   passed=all(ok.values()))
-    return results
+        ["in-process ingest / raw embedding", f">= {RATIO_TARGET}", f"{local.rate / raw.rate:.2f}", MARK[ok["local"]]],
+        ["HTTP ingest / raw embedding", f">= {RATIO_TARGET}", f"{http.rate / raw.rate:.2f}", MARK[ok["http"]]],
+        [f"related p99 {at}" + (" (target is for 100k)" if size != 100_000 else ""),
+         f"<= {RELATED_P99_TARGET_MS:.0f} ms", f"{related.p99:.2f} ms", MARK[ok["p99"]]],
+        [f"restart {at}", "-", f"{restart_seconds:.2f} s", "info"],
+        ["RSS per stored event", "-", _kb(rss_per_event), "info"],
+        ["disk per stored event", "-", _kb(disk_total / size), "info"]],
+        f"total bench time {time.perf_counter() - began:.0f} s")
+    return {"raw_rate": raw.rate, "inproc_rate": local.rate, "http_rate": http.rate, "related_p99_ms": related.p99,
+            "restart_s": restart_seconds, "rss_per_event": rss_per_event, "disk_per_event": disk_total / size,
+            "passed": all(ok.values())}

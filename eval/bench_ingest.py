@@ -51,15 +51,6 @@ class CountingEmbedder:
             self.seconds += time.perf_counter() - start
 
 
-def embedding_throughput(embedder: Embedder, texts: Sequence[str],
-                         chunk: int | None = None) -> tuple[Throughput, np.ndarray]:
-    """Sentences/s of `embedder.embed`, over all texts in one call or in chunks of `chunk`; and the vectors."""
-    step = chunk or len(texts)
-    start = time.perf_counter()
-    vectors = [embedder.embed(texts[i:i + step]) for i in range(0, len(texts), step)]
-    return Throughput(len(texts), time.perf_counter() - start, len(texts)), np.concatenate(vectors)
-
-
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -124,17 +115,20 @@ class IngestRun:
     http: Throughput
     server_start: float
     vectors: np.ndarray
+    title_vectors: np.ndarray
 
 
 def interleaved_ingest(embedder: Embedder, texts: Sequence[str], local: Sequence[EventIn],
                        remote: Sequence[EventIn], warmup: Sequence[EventIn]) -> IngestRun:
     """Time the three passes batch by batch, rotating their order, so background load hits all alike.
 
+    Returns the stored vectors and title vectors of `local` as ingest computed them (the bases of
+    the synthetic store fill).
+
     The in-process engine gets a fresh embedded store; the server is `uvicorn api.app:create_app` in a
     subprocess with its own fresh store, warmed up with `warmup` (not counted) before timing.
     """
     spent = {"raw": 0.0, "local": 0.0, "remote": 0.0}
-    vectors: list[np.ndarray] = []
     with tempfile.TemporaryDirectory(prefix="hypercorr-bench-ingest-") as tmp, \
             httpx.Client(timeout=300.0) as client:
         server = Server(Path(tmp) / "served")
@@ -148,7 +142,7 @@ def interleaved_ingest(embedder: Embedder, texts: Sequence[str], local: Sequence
             payloads = [_payload(remote[a:b]) for a, b in batches]
 
             def raw(a: int, b: int, n: int) -> None:
-                vectors.append(embedder.embed(texts[a:b]))
+                embedder.embed(texts[a:b])
 
             def local_ingest(a: int, b: int, n: int) -> None:
                 engine.ingest(local[a:b])
@@ -165,10 +159,12 @@ def interleaved_ingest(embedder: Embedder, texts: Sequence[str], local: Sequence
                     spent[name] += time.perf_counter() - start
             if engine.stats().events != len(local):
                 raise RuntimeError("in-process ingest lost events")
+            seqs = [engine.get_event(e.id).seq for e in local]
+            stored = engine.store.get_vectors(seqs)
+            titles = engine.store.get_title_vectors(seqs) if hasattr(engine.store, "get_title_vectors") else stored
         finally:
             engine.close()
             server.stop()
-    ordered = np.concatenate([vectors[n] for n in range(len(batches))])
     return IngestRun(Throughput(len(texts), spent["raw"], len(texts)),
                      Throughput(len(local), spent["local"], counter.texts, counter.seconds),
-                     Throughput(len(remote), spent["remote"]), ready, ordered)
+                     Throughput(len(remote), spent["remote"]), ready, stored, titles)

@@ -68,36 +68,41 @@ def fill(engine: Engine, events: SyntheticEvents, count: int, label: str) -> flo
     return spent
 
 
-def _timed(calls: Sequence[Callable[[], object]], warmup: int) -> Latency:
+def _timed(calls: Sequence[Callable[[], object]], warmup: int, budget: float) -> Latency:
+    """Run the warm-up calls, then time the others until they run out or `budget` seconds pass."""
     for call in calls[:warmup]:
         call()
-    durations = []
+    durations: list[float] = []
     for call in calls[warmup:]:
         start = time.perf_counter()
         call()
         durations.append(time.perf_counter() - start)
+        if sum(durations) > budget:
+            break
     return Latency.of(durations)
 
 
-def related_latency(engine: Engine, stored: int, queries: int, seed: int, warmup: int = 30) -> Latency:
+def related_latency(engine: Engine, stored: int, queries: int, seed: int, warmup: int = 30,
+                    budget: float = 45.0) -> Latency:
     """engine.related(id, k=10) for random stored ids (vectors come from the index: no embedding)."""
     rng = random.Random(seed)
     ids = [f"bench-{rng.randrange(stored)}" for _ in range(queries + warmup)]
-    return _timed([functools.partial(engine.related, i, 10) for i in ids], warmup)
+    return _timed([functools.partial(engine.related, i, 10) for i in ids], warmup, budget)
 
 
-def search_latency(engine: Engine, texts: Sequence[str], queries: int, seed: int, warmup: int = 5) -> Latency:
+def search_latency(engine: Engine, texts: Sequence[str], queries: int, seed: int, warmup: int = 3,
+                   budget: float = 20.0) -> Latency:
     """engine.search(text, k=10), which embeds the text first."""
     rng = random.Random(seed)
     picks = [rng.choice(texts) for _ in range(queries + warmup)]
-    return _timed([functools.partial(engine.search, t, 10) for t in picks], warmup)
+    return _timed([functools.partial(engine.search, t, 10) for t in picks], warmup, budget)
 
 
-def related_breakdown(engine: Engine, stored: int, queries: int,
-                      seed: int) -> tuple[float, list[tuple[str, float]], dict[str, float]]:
+def related_breakdown(engine: Engine, stored: int, queries: int, seed: int,
+                      budget: float = 20.0) -> tuple[float, list[tuple[str, float]], dict[str, float]]:
     """Mean ms per related() call, the part spent in each store method (wrapped on the instance),
     and the mean number of FTS5 query terms and lexical hits per call."""
-    store, spent, seen = engine.store, {}, {"terms": 0.0, "hits": 0.0}
+    store, spent, seen = engine.store, {}, {"calls": 0, "terms": 0.0, "hits": 0.0}
     wrapped = [name for name in STORE_PARTS if hasattr(store, name)]
 
     def timer(name: str, method: Callable) -> Callable:
@@ -106,8 +111,9 @@ def related_breakdown(engine: Engine, stored: int, queries: int,
             try:
                 result = method(*args, **kwargs)
                 if name == "lexical_search":
-                    seen["terms"] += len(args[0]) / queries
-                    seen["hits"] += len(result) / queries  # type: ignore[arg-type]
+                    seen["calls"] += 1
+                    seen["terms"] += len(args[0])
+                    seen["hits"] += len(result)  # type: ignore[arg-type]
                 return result
             finally:
                 spent[name] = spent.get(name, 0.0) + time.perf_counter() - start
@@ -116,17 +122,18 @@ def related_breakdown(engine: Engine, stored: int, queries: int,
         setattr(store, name, timer(name, getattr(store, name)))
     try:
         rng = random.Random(seed)
-        ids = [f"bench-{rng.randrange(stored)}" for _ in range(queries)]
-        start = time.perf_counter()
-        for event_id in ids:
-            engine.related(event_id, 10)
-        total = (time.perf_counter() - start) * 1000.0 / queries
+        start, done = time.perf_counter(), 0
+        while done < queries and time.perf_counter() - start < budget:
+            engine.related(f"bench-{rng.randrange(stored)}", 10)
+            done += 1
+        total = (time.perf_counter() - start) * 1000.0 / done
     finally:
         for name in wrapped:
             delattr(store, name)
-    parts = [(STORE_PARTS[n], spent[n] * 1000.0 / queries) for n in wrapped if n in spent]
+    parts = [(STORE_PARTS[n], spent[n] * 1000.0 / done) for n in wrapped if n in spent]
     parts.append(("ranking, evidence, records (python)", total - sum(ms for _, ms in parts)))
-    return total, parts, seen
+    calls = max(1, seen.pop("calls"))
+    return total, parts, {"calls": done, "terms": seen["terms"] / calls, "hits": seen["hits"] / calls}
 
 
 def hot_functions(engine: Engine, stored: int, queries: int, seed: int, top: int = 8) -> list[tuple[str, float]]:
@@ -138,7 +145,8 @@ def hot_functions(engine: Engine, stored: int, queries: int, seed: int, top: int
     for event_id in ids:
         engine.related(event_id, 10)
     profiler.disable()
-    rows = sorted(pstats.Stats(profiler).stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]  # type: ignore[attr-defined]
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    rows = sorted(stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]
     return [(f"{Path(f).name}:{line}({name})", tt * 1000.0 / queries) for (f, line, name), (_, _, tt, _, _) in rows]
 
 

@@ -1,0 +1,165 @@
+"""Two-level streaming average linkage: micro-clusters join into narratives.
+
+Online, per event x (a normalised vector):
+- `nn` = its best cosine to any earlier event feeds a running median `med` (a histogram);
+  for the first `warmup` events `med` is `warmup_median`.
+- x joins the micro-cluster with the best average-link similarity x.S/n if that exceeds
+  `med`; otherwise it opens a micro-cluster, which joins the narrative with the best
+  average-link similarity x.S_N/n_N if that exceeds T = med - delta, else opens a narrative.
+Consolidation (every `consolidate_every` events, and on demand) re-runs exact average
+linkage over all micro-clusters cut at T (honouring must-link and cannot-link pairs), then
+merges narratives smaller than `min_size` whole into the best larger one above `absorb_at`.
+Narrative keys are opaque here; the caller maps groups to stable ids (see `stable_ids`).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.narratives.agglomerate import agglomerate
+
+BINS = 400  # histogram of nn similarities over [-1, 1]
+
+
+@dataclass(frozen=True)
+class ClusterParams:
+    """Documented constants (chosen on DSTC11 banking; see README "Narratives")."""
+
+    delta: float = 0.30
+    min_size: int = 8
+    absorb_at: float = 0.30
+    consolidate_every: int = 100
+    warmup: int = 20
+    warmup_median: float = 0.8
+
+
+class StreamingClusterer:
+    """Micro-clusters (sum vector, count, narrative key) and the running nn-similarity median."""
+
+    def __init__(self, dim: int, params: ClusterParams | None = None):
+        self.params = params or ClusterParams()
+        self.dim = dim
+        self._sums = np.zeros((0, dim), dtype=np.float64)
+        self._counts = np.zeros(0, dtype=np.float64)
+        self.micro_narrative: list[str] = []
+        self.micro_members: list[list[int]] = []
+        self.micro_roots: list[int] = []
+        self._histogram = np.zeros(BINS, dtype=np.int64)
+        self.observed = 0
+        self.since_consolidation = 0
+
+    # ---- thresholds -------------------------------------------------------------
+    def observe_nn(self, similarity: float) -> None:
+        """Record an event's best similarity to earlier events."""
+        self._histogram[min(BINS - 1, max(0, int((similarity + 1.0) / 2.0 * BINS)))] += 1
+        self.observed += 1
+
+    @property
+    def micro_threshold(self) -> float:
+        """The running median of nn similarities (a fixed prior during warm-up)."""
+        if self.observed < self.params.warmup:
+            return self.params.warmup_median
+        middle = np.searchsorted(np.cumsum(self._histogram), (self.observed + 1) / 2.0)
+        return float((middle + 0.5) / BINS * 2.0 - 1.0)
+
+    @property
+    def narrative_threshold(self) -> float:
+        """T = micro threshold - delta."""
+        return self.micro_threshold - self.params.delta
+
+    # ---- online step --------------------------------------------------------------
+    def narrative_scores(self, vector: np.ndarray) -> dict[str, float]:
+        """Average-link similarity of a vector to every narrative."""
+        if not self.micro_narrative:
+            return {}
+        keys, inverse = np.unique(np.array(self.micro_narrative), return_inverse=True)
+        dots = np.zeros(len(keys))
+        counts = np.zeros(len(keys))
+        np.add.at(dots, inverse, self._sums @ vector)
+        np.add.at(counts, inverse, self._counts)
+        return {str(k): float(d / c) for k, d, c in zip(keys, dots, counts) if c > 0}
+
+    def best_micro(self, vector: np.ndarray) -> tuple[int | None, float]:
+        """The micro-cluster closest by average link, with its similarity."""
+        if not len(self._counts):
+            return None, -1.0
+        scores = (self._sums @ vector) / self._counts
+        best = int(np.argmax(scores))
+        return best, float(scores[best])
+
+    def add_to_micro(self, micro: int, seq: int, vector: np.ndarray) -> None:
+        """Put an event into an existing micro-cluster."""
+        self._sums[micro] += vector
+        self._counts[micro] += 1
+        self.micro_members[micro].append(seq)
+        self.since_consolidation += 1
+
+    def new_micro(self, seq: int, vector: np.ndarray, narrative: str, root: int | None = None) -> int:
+        """Open a micro-cluster for an event inside a narrative (`root`: its stable key, default `seq`)."""
+        self.micro_roots.append(seq if root is None else root)
+        self._sums = np.vstack([self._sums, vector.astype(np.float64)[None, :]])
+        self._counts = np.append(self._counts, 1.0)
+        self.micro_narrative.append(narrative)
+        self.micro_members.append([seq])
+        self.since_consolidation += 1
+        return len(self._counts) - 1
+
+    def remove_member(self, seq: int, vector: np.ndarray) -> None:
+        """Take an event out of its micro-cluster (for moves and erasure)."""
+        for i, members in enumerate(self.micro_members):
+            if seq in members:
+                members.remove(seq)
+                self._sums[i] -= vector
+                self._counts[i] -= 1
+                if not members:
+                    self._drop_micro(i)
+                return
+
+    def _drop_micro(self, i: int) -> None:
+        self._sums = np.delete(self._sums, i, axis=0)
+        self._counts = np.delete(self._counts, i)
+        del self.micro_narrative[i]
+        del self.micro_members[i]
+        del self.micro_roots[i]
+
+    def micro_of(self, seq: int) -> int | None:
+        """Index of the micro-cluster holding an event."""
+        return next((i for i, members in enumerate(self.micro_members) if seq in members), None)
+
+    # ---- consolidation ------------------------------------------------------------
+    def regroup(self, must_link: Iterable[tuple[int, int]] = (),
+                cannot_link: Iterable[tuple[int, int]] = ()) -> list[list[int]]:
+        """New narrative groups (lists of micro indices) from exact average linkage + absorption."""
+        self.since_consolidation = 0
+        cut = self.narrative_threshold
+        labels = agglomerate(self._sums, self._counts.copy(), cut, must_link, cannot_link)
+        groups: dict[int, list[int]] = {}
+        for micro, label in enumerate(labels):
+            groups.setdefault(label, []).append(micro)
+        return self._absorb_small(list(groups.values()), set(map(tuple, cannot_link)))
+
+    def _absorb_small(self, groups: list[list[int]], cannot: set[tuple[int, int]]) -> list[list[int]]:
+        size = [float(self._counts[g].sum()) for g in groups]
+        total = [self._sums[g].sum(axis=0) for g in groups]
+        large = [k for k, s in enumerate(size) if s >= self.params.min_size]
+        if not large:
+            return groups
+        merged: dict[int, list[int]] = {k: list(groups[k]) for k in large}
+        for k, group in enumerate(groups):
+            if size[k] >= self.params.min_size:
+                continue
+            scores = [(float(total[k] @ total[j]) / (size[k] * size[j]), j) for j in large
+                      if not any((a, b) in cannot or (b, a) in cannot for a in group for b in groups[j])]
+            best = max(scores, default=(-1.0, -1))
+            if best[0] > self.params.absorb_at:
+                merged[best[1]].extend(group)
+            else:
+                merged[k] = list(group)
+        return list(merged.values())
+
+    def relabel(self, micro_to_narrative: dict[int, str]) -> None:
+        """Apply narrative keys chosen by the caller after a regroup."""
+        for micro, key in micro_to_narrative.items():
+            self.micro_narrative[micro] = key

@@ -1,0 +1,72 @@
+"""Context-aware links from a new event to earlier ones, each with its evidence.
+
+Text links: the nearest earlier events by embedding. Context links: the same user's earlier
+events on a shared system within `window_days`, when the text is at least loosely related
+(`text_floor`); context lifts weak text similarity but never links on its own. The veto keeps
+similar wording apart when the contexts disagree: both sides name systems, none shared, and
+they are more than `veto_days` apart.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+
+from context_store import ContextStore, EventFilter, EventRecord, LinkRow
+
+
+@dataclass(frozen=True)
+class ContextRules:
+    """Documented constants of context-aware linking."""
+
+    window_days: float = 7.0
+    text_floor: float = 0.15
+    veto_days: float = 30.0
+    text_links: int = 3
+
+
+def vetoed(a: EventRecord, b: EventRecord, rules: ContextRules) -> bool:
+    """Different systems, far apart in time: wording alone must not join these."""
+    if not a.systems or not b.systems or set(a.systems) & set(b.systems):
+        return False
+    return abs((a.occurred_at - b.occurred_at).total_seconds()) > rules.veto_days * 86_400
+
+
+def _evidence(event: EventRecord, other: EventRecord, cosine: float, context: bool) -> dict[str, object]:
+    return {"semantic": round(cosine, 4), "same_user": bool(event.user_id) and event.user_id == other.user_id,
+            "shared_systems": [s for s in other.systems if s in event.systems],
+            "time_gap_hours": round((other.occurred_at - event.occurred_at).total_seconds() / 3600, 2),
+            "kinds": [event.kind, other.kind], "context_link": context}
+
+
+def nearest_earlier(store: ContextStore, event: EventRecord, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The k most similar events stored before this one, by seq."""
+    hits = store.vector_search(vector, k + 8, EventFilter(exclude_seqs=(event.seq,)))
+    return [(h.seq, h.score) for h in hits if h.seq < event.seq][:k]
+
+
+def context_partners(store: ContextStore, event: EventRecord, vector: np.ndarray,
+                     rules: ContextRules) -> list[tuple[EventRecord, float]]:
+    """The same user's recent earlier events on a shared system, loosely related in text."""
+    if not event.user_id or not event.systems:
+        return []
+    window = timedelta(days=rules.window_days)
+    history = store.user_history(event.user_id, since=event.occurred_at - window,
+                                 until=event.occurred_at + timedelta(seconds=1), limit=200)
+    candidates = [r for r in history if r.seq < event.seq and set(r.systems) & set(event.systems)]
+    if not candidates:
+        return []
+    cosines = store.get_vectors([r.seq for r in candidates]) @ vector
+    return [(r, float(c)) for r, c in zip(candidates, cosines) if c >= rules.text_floor]
+
+
+def build_links(store: ContextStore, event: EventRecord, text_hits: list[tuple[int, float]],
+                partners: list[tuple[EventRecord, float]]) -> list[LinkRow]:
+    """Link rows with evidence for the text neighbours and the context partners."""
+    records = store.get_events([seq for seq, _ in text_hits])
+    links = {seq: LinkRow(event.seq, seq, round(score, 4), _evidence(event, records[seq], score, False))
+             for seq, score in text_hits if seq in records}
+    for record, cosine in partners:
+        links[record.seq] = LinkRow(event.seq, record.seq, round(cosine, 4), _evidence(event, record, cosine, True))
+    return list(links.values())

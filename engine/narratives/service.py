@@ -1,0 +1,166 @@
+"""Narratives over the store: incremental assignment at ingest, consolidation, rebuild on start.
+
+The clusterer's state (micro-clusters, the nn histogram) is derived: it is rebuilt from the
+stored memberships and vectors, so a restart keeps every id. Memberships and links of a batch
+are written in one transaction after the events themselves are committed; events found
+without a narrative at start-up (a crash between the two commits) are assigned then.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+import numpy as np
+
+from context_store import ContextStore, EventRecord, MemberRow
+from context_store.narrative_tables import pair_key
+from engine.narratives.clusterer import ClusterParams, StreamingClusterer
+from engine.narratives.identity import plan_ids
+from engine.narratives.linking import ContextRules, build_links, context_partners, nearest_earlier, vetoed
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class NarrativeService:
+    """Keeps every event in exactly one narrative and narratives coherent as reports arrive."""
+
+    def __init__(self, store: ContextStore, dim: int, params: ClusterParams | None = None,
+                 rules: ContextRules | None = None):
+        self.store = store
+        self.dim = dim
+        self.params = params or ClusterParams()
+        self.rules = rules or ContextRules()
+        self.clusterer = StreamingClusterer(dim, self.params)
+        self._context_pairs: set[tuple[int, int]] = set()
+        self._rebuild()
+
+    # ---- state ----------------------------------------------------------------------
+    def _rebuild(self) -> None:
+        rows = self.store.narratives.all_memberships()
+        vectors = self.store.get_vectors([r.seq for r in rows]) if rows else np.zeros((0, self.dim))
+        micro_index: dict[int, int] = {}
+        for row, vector in zip(rows, vectors):
+            self.clusterer.observe_nn(row.nn)
+            if row.micro_root in micro_index:
+                self.clusterer.add_to_micro(micro_index[row.micro_root], row.seq, vector)
+            else:
+                micro_index[row.micro_root] = self.clusterer.new_micro(row.seq, vector, row.narrative_id, row.micro_root)
+        self.clusterer.since_consolidation = 0
+        self._context_pairs = set(map(tuple, self.store.narratives.context_pairs()))
+        pending = self.store.narratives.unassigned_seqs()
+        if pending:
+            records = self.store.get_events(pending)
+            self.assign([records[s] for s in pending if s in records], self.store.get_vectors(pending))
+
+    # ---- online assignment ----------------------------------------------------------
+    def assign(self, records: Sequence[EventRecord], vectors: np.ndarray) -> dict[str, str]:
+        """Place newly stored events (in seq order) into narratives; returns event id -> narrative id."""
+        placed: dict[str, str] = {}
+        rows: list[MemberRow] = []
+        links = []
+        with self.store.transaction() as tables:
+            for record, vector in zip(records, vectors):
+                text_hits = nearest_earlier(self.store, record, vector, self.rules.text_links)
+                nn = text_hits[0][1] if text_hits else -1.0
+                if text_hits:
+                    self.clusterer.observe_nn(nn)
+                partners = context_partners(self.store, record, vector, self.rules)
+                narrative, root = self._place(record, vector, partners, tables.create)
+                rows.append(MemberRow(record.seq, narrative, root, nn, "auto"))
+                links.extend(build_links(self.store, record, text_hits, partners))
+                self._context_pairs.update((record.seq, p.seq) for p, _ in partners)
+                placed[record.id] = narrative
+            tables.assign(rows, _now())
+            tables.add_links(links)
+        if self.clusterer.since_consolidation >= self.params.consolidate_every:
+            self.consolidate()
+        return {i: self.store.narratives.survivor(n) or n for i, n in placed.items()}
+
+    def _place(self, record: EventRecord, vector: np.ndarray, partners: list[tuple[EventRecord, float]],
+               create) -> tuple[str, int]:  # noqa: ANN001 - the tables' create method
+        micro, score = self.clusterer.best_micro(vector)
+        if micro is not None and score > self.clusterer.micro_threshold:
+            self.clusterer.add_to_micro(micro, record.seq, vector)
+            return self.clusterer.micro_narrative[micro], self.clusterer.micro_roots[micro]
+        narrative = self._best_narrative(record, vector, partners) or create(record.occurred_at)
+        self.clusterer.new_micro(record.seq, vector, narrative)
+        return narrative, record.seq
+
+    def _best_narrative(self, record: EventRecord, vector: np.ndarray,
+                        partners: list[tuple[EventRecord, float]]) -> str | None:
+        scores = self.clusterer.narrative_scores(vector)
+        threshold = self.clusterer.narrative_threshold
+        for narrative, score in sorted(scores.items(), key=lambda kv: -kv[1]):
+            if score <= threshold:
+                break
+            if not self._vetoed_narrative(record, narrative):
+                return narrative
+        if partners:  # context lifts a loosely related report into the partner's narrative
+            best = max(partners, key=lambda p: p[1])[0]
+            return self.store.narratives.narrative_of([best.seq]).get(best.seq)
+        return None
+
+    def _vetoed_narrative(self, record: EventRecord, narrative: str) -> bool:
+        if not record.systems:
+            return False
+        members = [seq for seq, _ in self.store.narratives.members(narrative)][-20:]
+        records = self.store.get_events(members).values()
+        return bool(records) and all(vetoed(record, other, self.rules) for other in records)
+
+    # ---- consolidation --------------------------------------------------------------
+    def consolidate(self, by: str = "auto") -> dict[str, int]:
+        """Re-cluster the micro-clusters, keep ids stable, record merges and splits."""
+        must, cannot, pinned = self._constraints()
+        groups = self.clusterer.regroup(must, cannot)
+        previous = self.clusterer.micro_narrative
+        plan = plan_ids([[previous[m] for m in g] for g in groups],
+                        [next((pinned[m] for m in g if m in pinned), None) for g in groups])
+        at = _now()
+        mapping: dict[int, str] = {}
+        with self.store.transaction() as tables:
+            for k, group in enumerate(groups):
+                narrative = plan.group_ids[k] or tables.create(at, plan.split_parents.get(k))
+                if k in plan.split_parents and plan.group_ids[k] is None:
+                    tables.add_lineage(narrative, "split_from", plan.split_parents[k], at, by)
+                mapping.update((m, narrative) for m in group)
+            for old, k in plan.absorbed.items():
+                survivor = mapping[groups[k][0]]
+                tables.absorb(old, survivor, at, by)
+            changed = [(m, n) for m, n in mapping.items() if previous[m] != n]
+            self.clusterer.relabel(mapping)
+            rows = self.store.narratives.all_memberships()
+            moved = {self.clusterer.micro_roots[m]: n for m, n in changed}
+            tables.assign([MemberRow(r.seq, moved[r.micro_root], r.micro_root, r.nn, r.assigned_by)
+                           for r in rows if r.micro_root in moved], at)
+        return {"narratives": len(groups), "merged": len(plan.absorbed), "split": len(plan.split_parents),
+                "moved_micro_clusters": len(changed)}
+
+    def _constraints(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]], dict[int, str]]:
+        micro_of_seq = {seq: i for i, members in enumerate(self.clusterer.micro_members) for seq in members}
+        must = [(micro_of_seq[a], micro_of_seq[b]) for a, b in self._context_pairs
+                if a in micro_of_seq and b in micro_of_seq]
+        cannot: list[tuple[int, int]] = []
+        feedback = self.store.narratives.feedback()
+        if feedback:
+            ids = {i for pair in feedback for i in pair}
+            seq_of = {r.id: r.seq for i in ids if (r := self.store.get_event(i)) is not None}
+            for (a, b), verdict in feedback.items():
+                if a in seq_of and b in seq_of:
+                    pair = (micro_of_seq.get(seq_of[a]), micro_of_seq.get(seq_of[b]))
+                    if None not in pair:
+                        (must if verdict == "confirm" else cannot).append(pair)  # type: ignore[arg-type]
+        pinned = {micro_of_seq[r.seq]: r.narrative_id for r in self.store.narratives.all_memberships()
+                  if r.assigned_by == "person" and r.seq in micro_of_seq}
+        by_narrative: dict[str, list[int]] = {}
+        for micro, narrative in pinned.items():
+            by_narrative.setdefault(narrative, []).append(micro)
+        heads = [ms[0] for ms in by_narrative.values()]
+        must.extend((ms[0], m) for ms in by_narrative.values() for m in ms[1:])
+        cannot.extend((a, b) for i, a in enumerate(heads) for b in heads[i + 1:])
+        return must, cannot, pinned
+
+    def pair_verdict(self, a_id: str, b_id: str) -> str | None:
+        """A person's verdict on a pair of events, if any."""
+        return self.store.narratives.feedback().get(pair_key(a_id, b_id))
