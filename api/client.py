@@ -49,7 +49,7 @@ class LocalClient:
             raise ClientError(413, str(exc)) from exc
         created = sum(o.status == "created" for o in outcomes)
         return IngestOut(created=created, unchanged=len(outcomes) - created,
-                         results=[IngestItemOut(id=o.id, status=o.status) for o in outcomes]).model_dump(mode="json")
+                         results=[IngestItemOut(id=o.id, status=o.status, narrative_id=o.narrative_id) for o in outcomes]).model_dump(mode="json")
 
     def related(self, event_id: str, k: int) -> list[dict[str, Any]]:
         """Related reports of a stored event."""

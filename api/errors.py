@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from engine.errors import BatchTooLargeError, ConflictError, NotFoundError
+from engine.narratives.editing import EditError
 
 log = logging.getLogger("hypercorr.api")
 
@@ -32,6 +33,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(status_code=409, content={"detail": {
             "message": "these ids already exist with different content; nothing was stored",
             "ids": exc.ids}})
+
+    @app.exception_handler(EditError)
+    async def _edit(_: Request, exc: EditError) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"detail": str(exc)})
 
     @app.exception_handler(BatchTooLargeError)
     async def _too_large(_: Request, exc: BatchTooLargeError) -> JSONResponse:

@@ -74,6 +74,7 @@ class IngestItemOut(BaseModel):
 
     id: str
     status: Literal["created", "unchanged"]
+    narrative_id: str | None = Field(None, description="The narrative the event joined (or is in).")
 
 
 class IngestOut(BaseModel):

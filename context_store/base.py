@@ -99,6 +99,10 @@ class ContextStore(Protocol):
         """The issue graph (event, user and system nodes); read it, do not mutate it."""
         ...
 
+    def latest_time(self) -> datetime | None:
+        """When the most recent stored event happened (the stream's clock)."""
+        ...
+
     def count(self) -> int:
         """Number of stored events."""
         ...

@@ -347,6 +347,12 @@ class EmbeddedStore:
         with self._lock:
             return self._graph.systems_of_user(user_id)
 
+    def latest_time(self) -> datetime | None:
+        """When the most recent stored event happened (the stream's clock)."""
+        with self._lock:
+            row = self._conn.execute("SELECT occurred_at FROM events ORDER BY occurred_ts DESC LIMIT 1").fetchone()
+        return datetime.fromisoformat(row[0]) if row else None
+
     def count(self) -> int:
         """Number of stored events."""
         with self._lock:

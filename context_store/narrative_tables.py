@@ -259,10 +259,11 @@ class NarrativeTables:
         return list({(l.later_seq, l.earlier_seq): l for l in out}.values())
 
     @_locked
-    def context_pairs(self) -> list[tuple[int, int]]:
-        """(later, earlier) seqs of links that context made (same user, shared system, close in time)."""
+    def context_pairs(self, flag: str = "context_link") -> list[tuple[int, int]]:
+        """(later, earlier) seqs of links whose evidence sets `flag`: `context_link` (context joined
+        them) or `context_veto` (context keeps them apart)."""
         return self._conn.execute("SELECT later_seq, earlier_seq FROM links "
-                                  "WHERE json_extract(evidence, '$.context_link') = 1").fetchall()
+                                  "WHERE json_extract(evidence, '$.' || ?) = 1", (flag,)).fetchall()
 
     @_locked
     def set_feedback(self, a_id: str, b_id: str, verdict: str, at: datetime) -> None:

@@ -14,7 +14,11 @@ from engine.events import EventIn
 from engine.filters import RelatedFilters
 from engine.ingest import IngestOutcome, ingest_batch
 from engine.relevance import HybridRanker, Query, RelatedHit, RelevanceWeights
+from context_store import NarrativeRow
+from engine.narratives.editing import NarrativeEditor
+from engine.narratives.queries import NarrativeDetail, NarrativeQuery, NarrativeReader
 from engine.narratives.service import NarrativeService
+from engine.narratives.views import NarrativeView
 from engine.settings import Settings
 
 
@@ -30,6 +34,8 @@ class Engine:
             self.embedder.dim, self.embedder.name, self.settings.hnsw_threshold, self.settings.snapshot_every)
         self.ranker = HybridRanker(self.store, weights)
         self.narratives = NarrativeService(self.store, self.embedder.dim)
+        self.narrative_reader = NarrativeReader(self.store)
+        self.narrative_editor = NarrativeEditor(self.narratives, self.narrative_reader)
         self._write_lock = threading.Lock()
 
     # ---- writes -------------------------------------------------------------------
@@ -48,6 +54,32 @@ class Engine:
         record = self.store.get_event(event_id)
         found = self.store.narratives.narrative_of([record.seq]).get(record.seq) if record else None
         return self.store.narratives.survivor(found) if found else None
+
+    # ---- narratives ---------------------------------------------------------------
+    def list_narratives(self, query: NarrativeQuery) -> list[tuple[NarrativeRow, NarrativeView]]:
+        """Live narratives, filtered, sorted and paginated."""
+        return self.narrative_reader.list(query)
+
+    def narrative(self, narrative_id: str) -> NarrativeDetail:
+        """One narrative in full (an absorbed id answers with its survivor)."""
+        return self.narrative_reader.detail(narrative_id)
+
+    def event_narrative(self, event_id: str) -> NarrativeDetail:
+        """The narrative holding an event."""
+        narrative = self.narrative_of(self.get_event(event_id).id)
+        if narrative is None:
+            raise NotFoundError("narrative of event", event_id)
+        return self.narrative_reader.detail(narrative)
+
+    def edit(self, action: str, *args: object) -> object:
+        """Apply a person's edit (merge, split, move, feedback, resolve) under the write lock."""
+        with self._write_lock:
+            return getattr(self.narrative_editor, action)(*args)
+
+    def consolidate(self) -> dict[str, int]:
+        """Run narrative consolidation now."""
+        with self._write_lock:
+            return self.narratives.consolidate(by="request")
 
     def erase_user(self, user_id: str) -> int:
         """Delete every event of a user everywhere; returns how many were erased."""

@@ -35,7 +35,7 @@ def post_events(engine: EngineDep, response: Response,
     if not created:
         response.status_code = 200
     return IngestOut(created=created, unchanged=len(outcomes) - created,
-                     results=[IngestItemOut(id=o.id, status=o.status) for o in outcomes])
+                     results=[IngestItemOut(id=o.id, status=o.status, narrative_id=o.narrative_id) for o in outcomes])
 
 
 @router.get("/events/{event_id}", response_model=EventOut)

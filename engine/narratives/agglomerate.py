@@ -40,8 +40,17 @@ def agglomerate(sums: np.ndarray, counts: np.ndarray, cut: float, must_link: Ite
     if m == 0:
         return []
     uf = _UnionFind(m)
-    for a, b in must_link:
-        uf.union(a, b)
+    cannot_link = list(cannot_link)
+    apart: dict[int, set[int]] = {i: set() for i in range(m)}  # per component root: roots it must avoid
+    for a, b in cannot_link:
+        apart[a].add(b)
+        apart[b].add(a)
+    for a, b in must_link:  # a must-link that would join a cannot-link pair (even transitively) is dropped
+        ra, rb = uf.find(a), uf.find(b)
+        if ra == rb or {uf.find(x) for x in apart[ra]} & {rb}:
+            continue
+        root = uf.union(ra, rb)
+        apart[root] = apart[ra] | apart[rb]
     roots = sorted({uf.find(i) for i in range(m)})
     index = {r: k for k, r in enumerate(roots)}
     total = np.zeros((len(roots), sums.shape[1]), dtype=np.float64)

@@ -34,6 +34,7 @@ class NarrativeService:
         self.rules = rules or ContextRules()
         self.clusterer = StreamingClusterer(dim, self.params)
         self._context_pairs: set[tuple[int, int]] = set()
+        self._veto_pairs: set[tuple[int, int]] = set()
         self._rebuild()
 
     # ---- state ----------------------------------------------------------------------
@@ -48,7 +49,8 @@ class NarrativeService:
             else:
                 micro_index[row.micro_root] = self.clusterer.new_micro(row.seq, vector, row.narrative_id, row.micro_root)
         self.clusterer.since_consolidation = 0
-        self._context_pairs = set(map(tuple, self.store.narratives.context_pairs()))
+        self._context_pairs = set(map(tuple, self.store.narratives.context_pairs("context_link")))
+        self._veto_pairs = set(map(tuple, self.store.narratives.context_pairs("context_veto")))
         pending = self.store.narratives.unassigned_seqs()
         if pending:
             records = self.store.get_events(pending)
@@ -67,9 +69,11 @@ class NarrativeService:
                 if text_hits:
                     self.clusterer.observe_nn(nn)
                 partners = context_partners(self.store, record, vector, self.rules)
-                narrative, root = self._place(record, vector, partners, tables.create)
+                vetoes = self._vetoes(record, text_hits)
+                narrative, root = self._place(record, vector, partners, vetoes, tables.create)
                 rows.append(MemberRow(record.seq, narrative, root, nn, "auto"))
-                links.extend(build_links(self.store, record, text_hits, partners))
+                links.extend(build_links(self.store, record, text_hits, partners, vetoes))
+                self._veto_pairs.update((record.seq, v) for v in vetoes)
                 self._context_pairs.update((record.seq, p.seq) for p, _ in partners)
                 placed[record.id] = narrative
             tables.assign(rows, _now())
@@ -78,34 +82,46 @@ class NarrativeService:
             self.consolidate()
         return {i: self.store.narratives.survivor(n) or n for i, n in placed.items()}
 
+    def _vetoes(self, record: EventRecord, text_hits: list[tuple[int, float]]) -> set[int]:
+        """Text neighbours that context keeps apart from this event."""
+        if not record.systems or not text_hits:
+            return set()
+        neighbours = self.store.get_events([seq for seq, _ in text_hits])
+        return {seq for seq, other in neighbours.items() if vetoed(record, other, self.rules)}
+
     def _place(self, record: EventRecord, vector: np.ndarray, partners: list[tuple[EventRecord, float]],
-               create) -> tuple[str, int]:  # noqa: ANN001 - the tables' create method
+               vetoes: set[int], create) -> tuple[str, int]:  # noqa: ANN001 - the tables' create method
         micro, score = self.clusterer.best_micro(vector)
+        if micro is not None and vetoes & set(self.clusterer.micro_members[micro]):
+            micro = None
         if micro is not None and score > self.clusterer.micro_threshold:
             self.clusterer.add_to_micro(micro, record.seq, vector)
             return self.clusterer.micro_narrative[micro], self.clusterer.micro_roots[micro]
-        narrative = self._best_narrative(record, vector, partners) or create(record.occurred_at)
+        narrative = self._best_narrative(record, vector, partners, vetoes) or create(record.occurred_at)
         self.clusterer.new_micro(record.seq, vector, narrative)
         return narrative, record.seq
 
     def _best_narrative(self, record: EventRecord, vector: np.ndarray,
-                        partners: list[tuple[EventRecord, float]]) -> str | None:
+                        partners: list[tuple[EventRecord, float]], vetoes: set[int]) -> str | None:
         scores = self.clusterer.narrative_scores(vector)
         threshold = self.clusterer.narrative_threshold
         for narrative, score in sorted(scores.items(), key=lambda kv: -kv[1]):
             if score <= threshold:
                 break
-            if not self._vetoed_narrative(record, narrative):
+            if not self._vetoed_narrative(record, narrative, vetoes):
                 return narrative
         if partners:  # context lifts a loosely related report into the partner's narrative
             best = max(partners, key=lambda p: p[1])[0]
             return self.store.narratives.narrative_of([best.seq]).get(best.seq)
         return None
 
-    def _vetoed_narrative(self, record: EventRecord, narrative: str) -> bool:
+    def _vetoed_narrative(self, record: EventRecord, narrative: str, vetoes: set[int]) -> bool:
         if not record.systems:
             return False
-        members = [seq for seq, _ in self.store.narratives.members(narrative)][-20:]
+        members = [seq for seq, _ in self.store.narratives.members(narrative)]
+        if vetoes & set(members):
+            return True
+        members = members[-20:]
         records = self.store.get_events(members).values()
         return bool(records) and all(vetoed(record, other, self.rules) for other in records)
 
@@ -141,7 +157,8 @@ class NarrativeService:
         micro_of_seq = {seq: i for i, members in enumerate(self.clusterer.micro_members) for seq in members}
         must = [(micro_of_seq[a], micro_of_seq[b]) for a, b in self._context_pairs
                 if a in micro_of_seq and b in micro_of_seq]
-        cannot: list[tuple[int, int]] = []
+        cannot = [(micro_of_seq[a], micro_of_seq[b]) for a, b in self._veto_pairs
+                  if a in micro_of_seq and b in micro_of_seq]
         feedback = self.store.narratives.feedback()
         if feedback:
             ids = {i for pair in feedback for i in pair}
@@ -160,6 +177,10 @@ class NarrativeService:
         must.extend((ms[0], m) for ms in by_narrative.values() for m in ms[1:])
         cannot.extend((a, b) for i, a in enumerate(heads) for b in heads[i + 1:])
         return must, cannot, pinned
+
+    def forget_context_pair(self, a: int, b: int) -> None:
+        """A person rejected this pair: context must no longer hold it together."""
+        self._context_pairs -= {(a, b), (b, a)}
 
     def pair_verdict(self, a_id: str, b_id: str) -> str | None:
         """A person's verdict on a pair of events, if any."""
