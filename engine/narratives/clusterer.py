@@ -20,7 +20,7 @@ import numpy as np
 
 from engine.narratives.agglomerate import agglomerate
 
-BINS = 400  # histogram of nn similarities over [-1, 1]
+BINS = 2000  # histogram of nn similarities over [-1, 1] (0.001 wide)
 
 
 @dataclass(frozen=True)
