@@ -84,7 +84,9 @@ class Engine:
     def erase_user(self, user_id: str) -> int:
         """Delete every event of a user everywhere; returns how many were erased."""
         with self._write_lock:
-            return self.store.delete_user(user_id)
+            erased = self.store.delete_user(user_id)
+            self.narratives.reload()  # erased text must not steer assignment any more
+            return erased
 
     # ---- reads --------------------------------------------------------------------
     def get_event(self, event_id: str) -> EventRecord:

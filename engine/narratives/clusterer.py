@@ -13,7 +13,7 @@ Narrative keys are opaque here; the caller maps groups to stable ids (see `stabl
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,16 +129,22 @@ class StreamingClusterer:
         return next((i for i, members in enumerate(self.micro_members) if seq in members), None)
 
     # ---- consolidation ------------------------------------------------------------
-    def regroup(self, must_link: Iterable[tuple[int, int]] = (),
+    def regroup(self, free: Sequence[int] | None = None, must_link: Iterable[tuple[int, int]] = (),
                 cannot_link: Iterable[tuple[int, int]] = ()) -> list[list[int]]:
-        """New narrative groups (lists of micro indices) from exact average linkage + absorption."""
+        """New narrative groups (lists of micro indices) over the `free` micro-clusters (default all;
+        the rest are pinned by a person) from exact average linkage, then absorption of small groups."""
         self.since_consolidation = 0
-        cut = self.narrative_threshold
-        labels = agglomerate(self._sums, self._counts.copy(), cut, must_link, cannot_link)
+        free = list(range(len(self._counts))) if free is None else list(free)
+        position = {micro: i for i, micro in enumerate(free)}
+        must = [(position[a], position[b]) for a, b in must_link if a in position and b in position]
+        cannot = [(position[a], position[b]) for a, b in cannot_link if a in position and b in position]
+        labels = agglomerate(self._sums[list(free)], self._counts[list(free)].copy(), self.narrative_threshold,
+                             must, cannot)
         groups: dict[int, list[int]] = {}
-        for micro, label in enumerate(labels):
-            groups.setdefault(label, []).append(micro)
-        return self._absorb_small(list(groups.values()), set(map(tuple, cannot_link)))
+        for i, label in enumerate(labels):
+            groups.setdefault(label, []).append(free[i])
+        apart = {(free[a], free[b]) for a, b in cannot}
+        return self._absorb_small(list(groups.values()), apart | {(b, a) for a, b in apart})
 
     def _absorb_small(self, groups: list[list[int]], cannot: set[tuple[int, int]]) -> list[list[int]]:
         size = [float(self._counts[g].sum()) for g in groups]
@@ -151,7 +157,7 @@ class StreamingClusterer:
             if size[k] >= self.params.min_size:
                 continue
             scores = [(float(total[k] @ total[j]) / (size[k] * size[j]), j) for j in large
-                      if not any((a, b) in cannot or (b, a) in cannot for a in group for b in groups[j])]
+                      if not any((a, b) in cannot for a in group for b in merged[j])]
             best = max(scores, default=(-1.0, -1))
             if best[0] > self.params.absorb_at:
                 merged[best[1]].extend(group)

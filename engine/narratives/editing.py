@@ -108,5 +108,5 @@ class NarrativeEditor:
     def resolve(self, narrative_id: str) -> str:
         """Mark a narrative resolved now; a later report reopens it (same id)."""
         live = self.reader.resolve_id(narrative_id)
-        self.store.narratives.set_resolved(live, _now())
+        self.store.narratives.set_resolved(live, max(_now(), self.store.latest_time() or _now()))
         return live

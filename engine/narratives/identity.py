@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 
@@ -15,35 +15,28 @@ class IdPlan:
     absorbed: dict[str, int] = field(default_factory=dict)  # old id -> group index it merged into
 
 
-def plan_ids(groups: Sequence[Sequence[str]], pinned: Sequence[str | None] = ()) -> IdPlan:
+def plan_ids(groups: Sequence[Sequence[str]], reserved: Iterable[str] = ()) -> IdPlan:
     """Choose ids for new groups, each given as the list of its members' previous narrative ids.
 
     - Every old id has a home: the group holding most of its members (ties: the earlier group).
-    - A group keeps the oldest (smallest) id among the old ids whose home it is; the other
-      old ids at home there are absorbed into it (a merge keeps the older id).
+    - A group keeps the oldest (smallest) id among the old ids whose home it is; every other
+      old id is absorbed into its home group (a merge keeps the older id).
     - A group with no old id at home is new; the old id contributing most members is its parent.
-    - `pinned[g]`, when given, is an id a person fixed for group g; it wins.
+    - `reserved` ids (held by a person's pins elsewhere) stay alive: they are never absorbed.
     """
+    reserved = set(reserved)
     counts = [Counter(g) for g in groups]
     home: dict[str, int] = {}
     for old in sorted({i for g in groups for i in g}):
         home[old] = max(range(len(groups)), key=lambda k: (counts[k][old], -k))
     plan = IdPlan(group_ids=[None] * len(groups))
-    taken: set[str] = set()
     for k in range(len(groups)):
-        fixed = pinned[k] if k < len(pinned) else None
         candidates = sorted(old for old, g in home.items() if g == k)
-        chosen = fixed if fixed is not None else (candidates[0] if candidates else None)
-        if chosen is not None and chosen not in taken:
-            plan.group_ids[k] = chosen
-            taken.add(chosen)
-            for other in candidates:
-                if other != chosen:
-                    plan.absorbed[other] = k
+        if candidates:
+            plan.group_ids[k] = candidates[0]
+    kept = {i for i in plan.group_ids if i is not None}
+    plan.absorbed = {old: k for old, k in home.items() if old not in kept and old not in reserved}
     for k, chosen in enumerate(plan.group_ids):
         if chosen is None and counts[k]:
             plan.split_parents[k] = counts[k].most_common(1)[0][0]
-    for old, k in list(plan.absorbed.items()):
-        if old in taken:  # a pinned id elsewhere keeps living
-            del plan.absorbed[old]
     return plan

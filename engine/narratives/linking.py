@@ -69,5 +69,6 @@ def build_links(store: ContextStore, event: EventRecord, text_hits: list[tuple[i
                           _evidence(event, records[seq], score, False) | {"context_veto": seq in vetoes})
              for seq, score in text_hits if seq in records}
     for record, cosine in partners:
-        links[record.seq] = LinkRow(event.seq, record.seq, round(cosine, 4), _evidence(event, record, cosine, True))
+        links[record.seq] = LinkRow(event.seq, record.seq, round(cosine, 4),
+                                    _evidence(event, record, cosine, True) | {"context_veto": False})
     return list(links.values())

@@ -43,7 +43,8 @@ class NarrativeService:
         vectors = self.store.get_vectors([r.seq for r in rows]) if rows else np.zeros((0, self.dim))
         micro_index: dict[int, int] = {}
         for row, vector in zip(rows, vectors):
-            self.clusterer.observe_nn(row.nn)
+            if row.nn > -1.0:  # as online: only events that had an earlier neighbour count
+                self.clusterer.observe_nn(row.nn)
             if row.micro_root in micro_index:
                 self.clusterer.add_to_micro(micro_index[row.micro_root], row.seq, vector)
             else:
@@ -60,6 +61,7 @@ class NarrativeService:
     def assign(self, records: Sequence[EventRecord], vectors: np.ndarray) -> dict[str, str]:
         """Place newly stored events (in seq order) into narratives; returns event id -> narrative id."""
         placed: dict[str, str] = {}
+        self._pending: dict[int, str] = {}  # this batch's placements, before they are committed
         rows: list[MemberRow] = []
         links = []
         with self.store.transaction() as tables:
@@ -72,6 +74,7 @@ class NarrativeService:
                 vetoes = self._vetoes(record, text_hits)
                 narrative, root = self._place(record, vector, partners, vetoes, tables.create)
                 rows.append(MemberRow(record.seq, narrative, root, nn, "auto"))
+                self._pending[record.seq] = narrative
                 links.extend(build_links(self.store, record, text_hits, partners, vetoes))
                 self._veto_pairs.update((record.seq, v) for v in vetoes)
                 self._context_pairs.update((record.seq, p.seq) for p, _ in partners)
@@ -112,7 +115,7 @@ class NarrativeService:
                 return narrative
         if partners:  # context lifts a loosely related report into the partner's narrative
             best = max(partners, key=lambda p: p[1])[0]
-            return self.store.narratives.narrative_of([best.seq]).get(best.seq)
+            return self._pending.get(best.seq) or self.store.narratives.narrative_of([best.seq]).get(best.seq)
         return None
 
     def _vetoed_narrative(self, record: EventRecord, narrative: str, vetoes: set[int]) -> bool:
@@ -129,10 +132,10 @@ class NarrativeService:
     def consolidate(self, by: str = "auto") -> dict[str, int]:
         """Re-cluster the micro-clusters, keep ids stable, record merges and splits."""
         must, cannot, pinned = self._constraints()
-        groups = self.clusterer.regroup(must, cannot)
-        previous = self.clusterer.micro_narrative
-        plan = plan_ids([[previous[m] for m in g] for g in groups],
-                        [next((pinned[m] for m in g if m in pinned), None) for g in groups])
+        free = [m for m in range(len(self.clusterer.micro_roots)) if m not in pinned]
+        groups = self.clusterer.regroup(free, must, cannot)
+        previous = list(self.clusterer.micro_narrative)
+        plan = plan_ids([[previous[m] for m in g] for g in groups], reserved=set(pinned.values()))
         at = _now()
         mapping: dict[int, str] = {}
         with self.store.transaction() as tables:
@@ -170,13 +173,12 @@ class NarrativeService:
                         (must if verdict == "confirm" else cannot).append(pair)  # type: ignore[arg-type]
         pinned = {micro_of_seq[r.seq]: r.narrative_id for r in self.store.narratives.all_memberships()
                   if r.assigned_by == "person" and r.seq in micro_of_seq}
-        by_narrative: dict[str, list[int]] = {}
-        for micro, narrative in pinned.items():
-            by_narrative.setdefault(narrative, []).append(micro)
-        heads = [ms[0] for ms in by_narrative.values()]
-        must.extend((ms[0], m) for ms in by_narrative.values() for m in ms[1:])
-        cannot.extend((a, b) for i, a in enumerate(heads) for b in heads[i + 1:])
         return must, cannot, pinned
+
+    def reload(self) -> None:
+        """Rebuild the derived state from the store (after an erasure, say)."""
+        self.clusterer = StreamingClusterer(self.dim, self.params)
+        self._rebuild()
 
     def forget_context_pair(self, a: int, b: int) -> None:
         """A person rejected this pair: context must no longer hold it together."""
