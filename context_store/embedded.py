@@ -19,6 +19,7 @@ import numpy as np
 
 from context_store import sqlite_rows
 from context_store.issue_graph import IssueGraph
+from context_store.lexical_index import LexicalIndex
 from context_store.narrative_tables import NarrativeTables
 from context_store.records import (ConflictError, EventFilter, EventRecord, NewEvent, ScoredSeq,
                                    StoreMismatchError, StoreStats)
@@ -45,6 +46,7 @@ class EmbeddedStore:
         self._conn = connect(data_dir / "hypercorr.sqlite3" if data_dir else None)
         self._check_model(model_name, dim)
         self.narratives = NarrativeTables(self._conn, self._lock)
+        self._lexical = LexicalIndex(self._conn)
         self._index_options = {"hnsw_threshold": hnsw_threshold}
         self._index, self._snapshot_seq = self._load_or_rebuild_index()
         self._graph = IssueGraph()
@@ -285,40 +287,19 @@ class EmbeddedStore:
     def lexical_search(self, terms: Sequence[str], k: int, event_filter: EventFilter | None = None,
                        column_weights: tuple[float, float] = (1.0, 1.0)) -> list[ScoredSeq]:
         """BM25 over an OR of quoted terms; scores are positive, higher is better."""
-        if not terms or k <= 0:
-            return []
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        where, params = sqlite_rows.filter_sql(event_filter)
-        join = " JOIN events e ON e.seq = events_fts.rowid" if where else ""
-        sql = (f"SELECT events_fts.rowid, bm25(events_fts, ?, ?) AS rank FROM events_fts{join} "
-               f"WHERE events_fts MATCH ?{where} ORDER BY rank LIMIT ?")
         with self._lock:
-            rows = self._conn.execute(sql, (*column_weights, match, *params, k)).fetchall()
-        return [ScoredSeq(int(seq), -float(rank)) for seq, rank in rows]
+            return self._lexical.search(terms, k, event_filter, column_weights)
 
     def lexical_self_score(self, terms: Sequence[str], seq: int,
                            column_weights: tuple[float, float] = (1.0, 1.0)) -> float:
         """BM25 of a stored event against an OR of `terms` (its own best possible match), or 0."""
-        if not terms:
-            return 0.0
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
         with self._lock:
-            row = self._conn.execute(
-                "SELECT bm25(events_fts, ?, ?) FROM events_fts WHERE events_fts MATCH ? AND rowid = ?",
-                (*column_weights, match, seq)).fetchone()
-        return 0.0 if row is None else -float(row[0])
+            return self._lexical.self_score(terms, seq, column_weights)
 
     def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
         """Document frequency of each term in the lexical index."""
-        terms = list(dict.fromkeys(terms))
-        found = dict.fromkeys(terms, 0)
         with self._lock:
-            for start in range(0, len(terms), 900):
-                chunk = terms[start:start + 900]
-                marks = ",".join("?" * len(chunk))
-                found.update(self._conn.execute(
-                    f"SELECT term, doc FROM events_vocab WHERE term IN ({marks})", chunk).fetchall())
-        return found
+            return self._lexical.document_frequencies(terms)
 
     def _history(self, column_sql: str, key: str, since: datetime | None, until: datetime | None,
                  limit: int, offset: int) -> list[EventRecord]:
