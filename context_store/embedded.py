@@ -51,6 +51,7 @@ class EmbeddedStore:
         self._index, self._snapshot_seq = self._load_or_rebuild_index()
         self._graph = IssueGraph()
         self._rebuild_graph()
+        self._count = int(self._conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
 
     # ---- start-up -----------------------------------------------------------------
     @staticmethod
@@ -115,6 +116,7 @@ class EmbeddedStore:
             return []
         with self._lock:
             seqs = self._insert_rows(events)
+            self._count += len(seqs)
             vectors = np.stack([np.asarray(e.vector, dtype=np.float32) for e in events])
             self._index.add(np.array(seqs, dtype=np.int64), vectors)
             for event in events:
@@ -172,6 +174,7 @@ class EmbeddedStore:
             except Exception:
                 self._conn.execute("ROLLBACK")
                 raise
+            self._count -= len(seqs)
             self._index.remove(np.array(seqs, dtype=np.int64))
             self._graph.remove_events(r[1] for r in rows)
             self._graph.remove_user(user_id)
@@ -335,9 +338,8 @@ class EmbeddedStore:
         return datetime.fromisoformat(row[0]) if row else None
 
     def count(self) -> int:
-        """Number of stored events."""
-        with self._lock:
-            return int(self._conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+        """Number of stored events (kept in step with every commit; no query per call)."""
+        return self._count
 
     def stats(self) -> StoreStats:
         """Sizes of rows, vectors and graph."""

@@ -107,6 +107,7 @@ class SyntheticEvents:
         self.start = datetime(2024, 1, 1, tzinfo=timezone.utc)
         self.step = timedelta(days=365) / max(1, total)
         self.made = 0
+        self.last_bases, self.last_nn = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
 
     def _title(self, base: Report) -> str:
         words = base.title.split() or list(self.py.choice(self.titles))
@@ -130,6 +131,7 @@ class SyntheticEvents:
         picks = self.rng.integers(len(self.bases), size=size)
         scale = self.rng.uniform(0.015, 0.05, size=size).astype(np.float32)  # noise norm ~0.3-1.0
         vectors, titles = self._noisy(self.vectors, picks, scale), self._noisy(self.title_vectors, picks, scale)
+        self.last_bases, self.last_nn = picks, np.einsum("ij,ij->i", vectors, self.vectors[picks])
         now, py = datetime.now(timezone.utc), self.py
         out = []
         for j, b in enumerate(picks.tolist()):

@@ -168,3 +168,18 @@ def interleaved_ingest(embedder: Embedder, texts: Sequence[str], local: Sequence
     return IngestRun(Throughput(len(texts), spent["raw"], len(texts)),
                      Throughput(len(local), spent["local"], counter.texts, counter.seconds),
                      Throughput(len(remote), spent["remote"]), ready, stored, titles)
+
+
+def ingest_into(engine: Engine, embedder: Embedder, events: Sequence[EventIn]) -> tuple[Throughput, Throughput]:
+    """Raw embedding vs Engine.ingest of the same events, batch by batch, into an existing (filled) store."""
+    from engine.text import embedding_text
+
+    raw = local = 0.0
+    for i in range(0, len(events), BATCH):
+        batch = events[i:i + BATCH]
+        start = time.perf_counter()
+        embedder.embed([embedding_text(e.title, e.text) for e in batch])
+        middle = time.perf_counter()
+        engine.ingest(batch)
+        raw, local = raw + middle - start, local + time.perf_counter() - middle
+    return Throughput(len(events), raw, len(events)), Throughput(len(events), local)

@@ -41,7 +41,8 @@ class StreamingClusterer:
     def __init__(self, dim: int, params: ClusterParams | None = None):
         self.params = params or ClusterParams()
         self.dim = dim
-        self._sums = np.zeros((0, dim), dtype=np.float64)
+        self._capacity = np.zeros((0, dim), dtype=np.float64)  # rows beyond len(_counts) are spare
+        self._sums = self._capacity[:0]
         self._counts = np.zeros(0, dtype=np.float64)
         self.micro_narrative: list[str] = []
         self.micro_members: list[list[int]] = []
@@ -99,7 +100,13 @@ class StreamingClusterer:
     def new_micro(self, seq: int, vector: np.ndarray, narrative: str, root: int | None = None) -> int:
         """Open a micro-cluster for an event inside a narrative (`root`: its stable key, default `seq`)."""
         self.micro_roots.append(seq if root is None else root)
-        self._sums = np.vstack([self._sums, vector.astype(np.float64)[None, :]])
+        size = len(self._counts)
+        if size == len(self._capacity):  # grow by doubling: amortised O(1) per new micro-cluster
+            grown = np.zeros((max(16, 2 * size), self.dim), dtype=np.float64)
+            grown[:size] = self._capacity[:size]
+            self._capacity = grown
+        self._capacity[size] = vector
+        self._sums = self._capacity[: size + 1]
         self._counts = np.append(self._counts, 1.0)
         self.micro_narrative.append(narrative)
         self.micro_members.append([seq])
@@ -118,7 +125,8 @@ class StreamingClusterer:
                 return
 
     def _drop_micro(self, i: int) -> None:
-        self._sums = np.delete(self._sums, i, axis=0)
+        self._capacity = np.delete(self._sums, i, axis=0)
+        self._sums = self._capacity
         self._counts = np.delete(self._counts, i)
         del self.micro_narrative[i]
         del self.micro_members[i]
