@@ -121,6 +121,53 @@ def search(text: str, k: int = 10, data_dir: DataDir = Path("data"), url: Url = 
         client.close()
 
 
+@app.command()
+def narratives(data_dir: DataDir = Path("data"), url: Url = None,
+               status: Annotated[Optional[str], typer.Option(help="emerging|active|cooling|dormant|resolved")] = None,
+               system: Optional[str] = None, user_id: Optional[str] = None,
+               sort: Annotated[str, typer.Option(help="recent|size")] = "recent", limit: int = 20,
+               as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List problem narratives, most recently active (or largest) first."""
+    client = _client(data_dir, url)
+    try:
+        page = client.narratives({"status": status, "system": system, "user_id": user_id, "sort": sort,
+                                  "limit": limit})
+    except ClientError as exc:
+        typer.secho(f"error: {exc.detail}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        client.close()
+    if as_json:
+        typer.echo(json.dumps(page, indent=2))
+        return
+    for n in page["narratives"]:
+        typer.echo(f"{n['id']}  {n['status']:<8} {n['size']:>4} events  {n['last_seen'][:10]}  {n['title']}"
+                   f"  [{', '.join(n['systems'])}]")
+
+
+@app.command()
+def narrative(narrative_id: str, data_dir: DataDir = Path("data"), url: Url = None,
+              as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """One narrative: status, timeline, who and what it hits, members."""
+    client = _client(data_dir, url)
+    try:
+        detail = client.narrative(narrative_id)
+    except ClientError as exc:
+        typer.secho(f"error: {exc.detail}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        client.close()
+    if as_json:
+        typer.echo(json.dumps(detail, indent=2))
+        return
+    typer.echo(f"{detail['id']}  {detail['title']}  ({detail['status']}, {detail['size']} events)")
+    typer.echo(f"  timeline: {detail['timeline']['timeline']}")
+    typer.echo(f"  users: {', '.join(detail['users']) or '-'}   systems: {', '.join(detail['systems']) or '-'}")
+    for member in detail["members"]:
+        event = member["event"]
+        typer.echo(f"  {event['occurred_at'][:16]}  {event['id']}  {event['title'] or event['text'][:70]}")
+
+
 @eval_app.command("retrieval")
 def eval_retrieval(data: Annotated[Path, typer.Option("--data", exists=True, file_okay=False,
                                                       help="Folder with reports.jsonl and queries.jsonl.")],

@@ -10,8 +10,10 @@ from urllib.parse import quote
 
 import httpx
 
+from api.narrative_schemas import NarrativeListOut, NarrativeOut, NarrativeSummaryOut
 from api.schemas import IngestItemOut, IngestOut, RelatedOut
 from engine import Engine, EventIn, RelatedFilters
+from engine.narratives.queries import NarrativeQuery
 from engine.errors import BatchTooLargeError, ConflictError, NotFoundError
 
 
@@ -30,6 +32,8 @@ class HypercorrClient(Protocol):
     def ingest(self, events: list[EventIn]) -> dict[str, Any]: ...
     def related(self, event_id: str, k: int) -> list[dict[str, Any]]: ...
     def search(self, text: str, k: int) -> list[dict[str, Any]]: ...
+    def narratives(self, params: dict[str, Any]) -> dict[str, Any]: ...
+    def narrative(self, narrative_id: str) -> dict[str, Any]: ...
     def close(self) -> None: ...
 
 
@@ -62,6 +66,20 @@ class LocalClient:
     def search(self, text: str, k: int) -> list[dict[str, Any]]:
         """Related reports of a free text."""
         return [RelatedOut.of(h).model_dump(mode="json") for h in self.engine.search(text, k)]
+
+    def narratives(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A page of narratives (same parameters as GET /v1/narratives)."""
+        query = NarrativeQuery(**params)
+        found = self.engine.list_narratives(query)
+        return NarrativeListOut(narratives=[NarrativeSummaryOut.of(r, v) for r, v in found], limit=query.limit,
+                                offset=query.offset).model_dump(mode="json")
+
+    def narrative(self, narrative_id: str) -> dict[str, Any]:
+        """One narrative in full."""
+        try:
+            return NarrativeOut.of_detail(self.engine.narrative(narrative_id)).model_dump(mode="json")
+        except NotFoundError as exc:
+            raise ClientError(404, str(exc)) from exc
 
     def close(self) -> None:
         """Close the engine (writes the vector snapshot)."""
@@ -96,6 +114,14 @@ class HttpClient:
     def search(self, text: str, k: int) -> list[dict[str, Any]]:
         """POST a search."""
         return self._call("POST", "/v1/search", json={"text": text, "k": k})
+
+    def narratives(self, params: dict[str, Any]) -> dict[str, Any]:
+        """GET a page of narratives."""
+        return self._call("GET", "/v1/narratives", params={k: v for k, v in params.items() if v is not None})
+
+    def narrative(self, narrative_id: str) -> dict[str, Any]:
+        """GET one narrative."""
+        return self._call("GET", f"/v1/narratives/{quote(narrative_id, safe='')}")
 
     def close(self) -> None:
         """Close the connection pool."""

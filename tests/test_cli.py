@@ -162,3 +162,19 @@ def test_search_plain_and_json(data_dir: Path) -> None:
     hits = json.loads(out)
     assert code == 0 and len(hits) == 2 and all(h["evidence"]["time_gap_hours"] is None for h in hits)
     assert {"event", "score", "evidence"} <= set(hits[0])
+
+
+def test_narratives_and_narrative_commands(tmp_path: Path) -> None:
+    """`narratives` lists what ingest grouped; `narrative ID` shows its timeline; unknown ids exit 1."""
+    data = write_jsonl(tmp_path / "rows.jsonl", [json.dumps(r) for r in ROWS])
+    assert runner.invoke(app, ["ingest", str(data), "--data-dir", str(tmp_path / "d")]).exit_code == 0
+    listed = runner.invoke(app, ["narratives", "--data-dir", str(tmp_path / "d"), "--json", "--sort", "size"])
+    assert listed.exit_code == 0, listed.output
+    page = json.loads(listed.output)
+    sizes = [n["size"] for n in page["narratives"]]
+    assert sum(sizes) == len(ROWS) and sizes == sorted(sizes, reverse=True)
+    biggest = page["narratives"][0]["id"]
+    shown = runner.invoke(app, ["narrative", biggest, "--data-dir", str(tmp_path / "d")])
+    assert shown.exit_code == 0 and shown.output.startswith(biggest) and "timeline:" in shown.output
+    missing = runner.invoke(app, ["narrative", "N-999999", "--data-dir", str(tmp_path / "d")])
+    assert missing.exit_code == 1 and "not found" in missing.output
