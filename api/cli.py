@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Optional, TypeVar
 
 import typer
 
@@ -13,6 +14,7 @@ from api.ingest_command import ingest_file
 from engine import Engine, Settings
 from engine.errors import StoreLockedError, StoreMismatchError
 
+T = TypeVar("T")
 app = typer.Typer(help="hypercorr: context-aware correlation of hypercare reports.", no_args_is_help=True)
 eval_app = typer.Typer(help="Quality evaluations on real data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
@@ -30,6 +32,18 @@ def _client(data_dir: Path, url: str | None) -> HypercorrClient:
     except (StoreLockedError, StoreMismatchError) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from exc
+
+
+def _with_client(data_dir: Path, url: str | None, call: Callable[[HypercorrClient], T]) -> T:
+    """Run one client call; a refusal becomes a one-line error and exit code 1."""
+    client = _client(data_dir, url)
+    try:
+        return call(client)
+    except ClientError as exc:
+        typer.secho(f"error: {exc.detail}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        client.close()
 
 
 def _print_hits(hits: list[dict], as_json: bool) -> None:
@@ -97,28 +111,14 @@ def ingest(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, hel
 def related(event_id: str, k: int = 10, data_dir: DataDir = Path("data"), url: Url = None,
             as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Reports related to a stored event, with their evidence."""
-    client = _client(data_dir, url)
-    try:
-        _print_hits(client.related(event_id, k), as_json)
-    except ClientError as exc:
-        typer.secho(f"error: {exc.detail}", fg="red", err=True)
-        raise typer.Exit(1) from exc
-    finally:
-        client.close()
+    _print_hits(_with_client(data_dir, url, lambda c: c.related(event_id, k)), as_json)
 
 
 @app.command()
 def search(text: str, k: int = 10, data_dir: DataDir = Path("data"), url: Url = None,
            as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Reports related to a free text, with their evidence."""
-    client = _client(data_dir, url)
-    try:
-        _print_hits(client.search(text, k), as_json)
-    except ClientError as exc:
-        typer.secho(f"error: {exc.detail}", fg="red", err=True)
-        raise typer.Exit(1) from exc
-    finally:
-        client.close()
+    _print_hits(_with_client(data_dir, url, lambda c: c.search(text, k)), as_json)
 
 
 @app.command()
@@ -128,15 +128,8 @@ def narratives(data_dir: DataDir = Path("data"), url: Url = None,
                sort: Annotated[str, typer.Option(help="recent|size")] = "recent", limit: int = 20,
                as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List problem narratives, most recently active (or largest) first."""
-    client = _client(data_dir, url)
-    try:
-        page = client.narratives({"status": status, "system": system, "user_id": user_id, "sort": sort,
-                                  "limit": limit})
-    except ClientError as exc:
-        typer.secho(f"error: {exc.detail}", fg="red", err=True)
-        raise typer.Exit(1) from exc
-    finally:
-        client.close()
+    params = {"status": status, "system": system, "user_id": user_id, "sort": sort, "limit": limit}
+    page = _with_client(data_dir, url, lambda c: c.narratives(params))
     if as_json:
         typer.echo(json.dumps(page, indent=2))
         return
@@ -149,14 +142,7 @@ def narratives(data_dir: DataDir = Path("data"), url: Url = None,
 def narrative(narrative_id: str, data_dir: DataDir = Path("data"), url: Url = None,
               as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """One narrative: status, timeline, who and what it hits, members."""
-    client = _client(data_dir, url)
-    try:
-        detail = client.narrative(narrative_id)
-    except ClientError as exc:
-        typer.secho(f"error: {exc.detail}", fg="red", err=True)
-        raise typer.Exit(1) from exc
-    finally:
-        client.close()
+    detail = _with_client(data_dir, url, lambda c: c.narrative(narrative_id))
     if as_json:
         typer.echo(json.dumps(detail, indent=2))
         return
