@@ -174,6 +174,14 @@ def eval_clustering(data: Annotated[Path, typer.Option("--data", exists=True, di
     run_clustering_eval(data, as_json=as_json)
 
 
+@eval_app.command("context")
+def eval_context(seed: int = 0, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Context-aware vs text-only narratives on a generated hypercare scenario (users, systems, days)."""
+    from eval.scenario import print_context_eval, run_context_eval
+
+    print_context_eval(run_context_eval(seed=seed), as_json=as_json)
+
+
 @app.command()
 def bench(quick: Annotated[bool, typer.Option(help="Smaller sizes, for a smoke run.")] = False) -> None:
     """Benchmark embedding, ingest, related-report latency, restart and memory on this machine."""
