@@ -5,6 +5,7 @@ import threading
 from dataclasses import replace
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Literal
 
 from context_store import ContextStore, EventRecord, StoreStats, create_store
 from engine import text as textprep
@@ -71,10 +72,30 @@ class Engine:
             raise NotFoundError("narrative of event", event_id)
         return self.narrative_reader.detail(narrative)
 
-    def edit(self, action: str, *args: object) -> object:
-        """Apply a person's edit (merge, split, move, feedback, resolve) under the write lock."""
+    def merge_narratives(self, narrative_id: str, into: str) -> str:
+        """A person merges two narratives; the older id survives and is returned."""
         with self._write_lock:
-            return getattr(self.narrative_editor, action)(*args)
+            return self.narrative_editor.merge(narrative_id, into)
+
+    def split_narrative(self, narrative_id: str, event_ids: Sequence[str]) -> str:
+        """A person splits members off into a new child narrative; returns its id."""
+        with self._write_lock:
+            return self.narrative_editor.split(narrative_id, event_ids)
+
+    def move_event(self, event_id: str, narrative_id: str) -> str:
+        """A person pins an event to a narrative; returns the (live) narrative id."""
+        with self._write_lock:
+            return self.narrative_editor.move(event_id, narrative_id)
+
+    def link_feedback(self, a_id: str, b_id: str, verdict: Literal["confirm", "reject"]) -> dict[str, str | None]:
+        """A person confirms or rejects that two events belong together; returns their narratives."""
+        with self._write_lock:
+            return self.narrative_editor.feedback(a_id, b_id, verdict)
+
+    def resolve_narrative(self, narrative_id: str) -> str:
+        """A person marks a narrative resolved; returns its live id."""
+        with self._write_lock:
+            return self.narrative_editor.resolve(narrative_id)
 
     def consolidate(self) -> dict[str, int]:
         """Run narrative consolidation now."""

@@ -569,7 +569,7 @@ def moved_engine() -> Engine:
                    ev("p2", "printer toner empty now again", "u2", "printers", 0.3)])
     assert (engine.narrative_of("p1"), engine.narrative_of("p2"), engine.narrative_of("v1")) == (
         "N-000001", "N-000001", "N-000002")
-    assert engine.edit("move", "p2", "N-000002") == "N-000002"
+    assert engine.move_event("p2", "N-000002") == "N-000002"
     assert engine.narrative_of("p2") == "N-000002"
     return engine
 

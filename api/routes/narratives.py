@@ -49,31 +49,31 @@ def get_event_narrative(engine: EngineDep, event_id: str) -> NarrativeOut:
 @router.post("/narratives/{narrative_id}/merge", response_model=EditOut)
 def merge(engine: EngineDep, narrative_id: str, body: MergeIn) -> EditOut:
     """Merge two narratives; the older id survives and the other answers with it from now on."""
-    return EditOut(narrative_id=engine.edit("merge", narrative_id, body.into))
+    return EditOut(narrative_id=engine.merge_narratives(narrative_id, body.into))
 
 
 @router.post("/narratives/{narrative_id}/split", response_model=EditOut)
 def split(engine: EngineDep, narrative_id: str, body: SplitIn) -> EditOut:
     """Move the listed members into a new narrative whose parent is this one."""
-    return EditOut(narrative_id=engine.edit("split", narrative_id, body.event_ids))
+    return EditOut(narrative_id=engine.split_narrative(narrative_id, body.event_ids))
 
 
 @router.post("/narratives/{narrative_id}/resolve", response_model=EditOut)
 def resolve(engine: EngineDep, narrative_id: str) -> EditOut:
     """Mark resolved; a later report on it reopens the same narrative."""
-    return EditOut(narrative_id=engine.edit("resolve", narrative_id))
+    return EditOut(narrative_id=engine.resolve_narrative(narrative_id))
 
 
 @router.post("/events/{event_id}/move", response_model=EditOut)
 def move(engine: EngineDep, event_id: str, body: MoveIn) -> EditOut:
     """Pin an event to a narrative."""
-    return EditOut(narrative_id=engine.edit("move", event_id, body.narrative_id))
+    return EditOut(narrative_id=engine.move_event(event_id, body.narrative_id))
 
 
 @router.post("/links/feedback", response_model=EditOut)
 def link_feedback(engine: EngineDep, body: LinkFeedbackIn) -> EditOut:
     """Confirm or reject that two events belong together; automatic steps obey it from now on."""
-    return EditOut(narratives=engine.edit("feedback", body.a, body.b, body.verdict))
+    return EditOut(narratives=engine.link_feedback(body.a, body.b, body.verdict))
 
 
 @router.post("/narratives/consolidate", response_model=dict[str, int])

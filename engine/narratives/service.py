@@ -35,6 +35,7 @@ class NarrativeService:
         self.clusterer = StreamingClusterer(dim, self.params)
         self._context_pairs: set[tuple[int, int]] = set()
         self._veto_pairs: set[tuple[int, int]] = set()
+        self._pending: dict[int, str] = {}  # the current batch's placements, before they are committed
         self._rebuild()
 
     # ---- state ----------------------------------------------------------------------
@@ -61,7 +62,7 @@ class NarrativeService:
     def assign(self, records: Sequence[EventRecord], vectors: np.ndarray) -> dict[str, str]:
         """Place newly stored events (in seq order) into narratives; returns event id -> narrative id."""
         placed: dict[str, str] = {}
-        self._pending: dict[int, str] = {}  # this batch's placements, before they are committed
+        self._pending = {}
         rows: list[MemberRow] = []
         links = []
         with self.store.transaction() as tables:
