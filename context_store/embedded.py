@@ -163,9 +163,7 @@ class EmbeddedStore:
             seqs = [r[0] for r in rows]
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                for start in range(0, len(seqs), 900):
-                    chunk = seqs[start:start + 900]
-                    marks = ",".join("?" * len(chunk))
+                for chunk, marks in sqlite_rows.in_chunks(seqs):
                     self._conn.execute(f"DELETE FROM events_fts WHERE rowid IN ({marks})", chunk)
                     self._conn.execute(f"DELETE FROM events WHERE seq IN ({marks})", chunk)
                 self.narratives.forget_events([r[1] for r in rows])
@@ -217,9 +215,7 @@ class EmbeddedStore:
         ids = list(dict.fromkeys(ids))
         found: dict[str, str] = {}
         with self._lock:
-            for start in range(0, len(ids), 900):
-                chunk = ids[start:start + 900]
-                marks = ",".join("?" * len(chunk))
+            for chunk, marks in sqlite_rows.in_chunks(ids):
                 found.update(self._conn.execute(
                     f"SELECT id, content_hash FROM events WHERE id IN ({marks})", chunk).fetchall())
         return found
@@ -238,10 +234,8 @@ class EmbeddedStore:
     def get_events(self, seqs: Sequence[int]) -> dict[int, EventRecord]:
         """Events by sequence number."""
         result: dict[int, EventRecord] = {}
-        seqs = list(seqs)
-        for start in range(0, len(seqs), 900):
-            chunk = seqs[start:start + 900]
-            result.update((r.seq, r) for r in self._select(f"e.seq IN ({','.join('?' * len(chunk))})", chunk))
+        for chunk, marks in sqlite_rows.in_chunks(seqs):
+            result.update((r.seq, r) for r in self._select(f"e.seq IN ({marks})", chunk))
         return result
 
     def get_vectors(self, seqs: Sequence[int]) -> np.ndarray:
@@ -264,9 +258,7 @@ class EmbeddedStore:
         out = np.zeros((len(seqs), self.dim), dtype=np.float32)
         position = {seq: i for i, seq in enumerate(seqs)}
         with self._lock:
-            for start in range(0, len(seqs), 900):
-                chunk = list(seqs[start:start + 900])
-                marks = ",".join("?" * len(chunk))
+            for chunk, marks in sqlite_rows.in_chunks(seqs):
                 for seq, vector, title in self._conn.execute(
                         f"SELECT seq, vector, title_vector FROM embeddings WHERE seq IN ({marks})", chunk):
                     out[position[seq]] = np.frombuffer(title if title is not None else vector, dtype=np.float32)

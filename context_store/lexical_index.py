@@ -48,9 +48,7 @@ class LexicalIndex:
         """How many stored events contain each term (0 when none)."""
         terms = list(dict.fromkeys(terms))
         found = dict.fromkeys(terms, 0)
-        for start in range(0, len(terms), 900):
-            chunk = terms[start:start + 900]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in sqlite_rows.in_chunks(terms):
             found.update(self._conn.execute(
                 f"SELECT term, doc FROM events_vocab WHERE term IN ({marks})", chunk).fetchall())
         return found

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+from context_store.sqlite_rows import in_chunks
 from context_store.sqlite_schema import get_meta, set_meta
 
 T = TypeVar("T")
@@ -211,9 +212,7 @@ class NarrativeTables:
     def narrative_of(self, seqs: Sequence[int]) -> dict[int, str]:
         """The narrative of each assigned seq."""
         found: dict[int, str] = {}
-        for start in range(0, len(seqs), 900):
-            chunk = list(seqs[start:start + 900])
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in in_chunks(seqs):
             found.update(self._conn.execute(
                 f"SELECT seq, narrative_id FROM narrative_members WHERE seq IN ({marks})", chunk).fetchall())
         return found
@@ -230,6 +229,16 @@ class NarrativeTables:
         rows = self._conn.execute("SELECT seq, narrative_id, micro_root, nn, assigned_by FROM narrative_members "
                                   "ORDER BY seq")
         return [MemberRow(*r) for r in rows]
+
+    @_locked
+    def member_rows(self, seqs: Sequence[int]) -> list[MemberRow]:
+        """The memberships of the given seqs (unassigned ones are absent)."""
+        rows: list[MemberRow] = []
+        for chunk, marks in in_chunks(seqs):
+            rows.extend(MemberRow(*r) for r in self._conn.execute(
+                "SELECT seq, narrative_id, micro_root, nn, assigned_by FROM narrative_members "
+                f"WHERE seq IN ({marks})", chunk))
+        return rows
 
     @_locked
     def unassigned_seqs(self) -> list[int]:
@@ -249,9 +258,7 @@ class NarrativeTables:
     def links_touching(self, seqs: Sequence[int]) -> list[LinkRow]:
         """Links where either end is among `seqs`."""
         out: list[LinkRow] = []
-        for start in range(0, len(seqs), 400):
-            chunk = list(seqs[start:start + 400])
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in in_chunks(seqs):
             rows = self._conn.execute(
                 f"SELECT later_seq, earlier_seq, score, evidence FROM links WHERE later_seq IN ({marks}) "
                 f"OR earlier_seq IN ({marks})", chunk + chunk)
@@ -280,8 +287,6 @@ class NarrativeTables:
     @_locked
     def forget_events(self, event_ids: Sequence[str]) -> None:
         """Drop feedback that names erased events (rows keyed by seq cascade on their own)."""
-        for start in range(0, len(event_ids), 400):
-            chunk = list(event_ids[start:start + 400])
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in in_chunks(event_ids):
             self._conn.execute(f"DELETE FROM link_feedback WHERE first_id IN ({marks}) OR second_id IN ({marks})",
                                chunk + chunk)

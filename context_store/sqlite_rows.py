@@ -3,9 +3,23 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import TypeVar
 
 from context_store.records import EventFilter, EventRecord
+
+T = TypeVar("T")
+IN_CHUNK = 400  # items per `IN (...)` list: twice that stays under SQLite's variable limit
+
+
+def in_chunks(items: Iterable[T]) -> Iterator[tuple[list[T], str]]:
+    """Split items for `IN (...)` queries; yields each chunk with its '?,?,...' placeholders."""
+    values = list(items)
+    for start in range(0, len(values), IN_CHUNK):
+        chunk = values[start:start + IN_CHUNK]
+        yield chunk, ",".join("?" * len(chunk))
+
 
 EVENT_COLUMNS = ("seq, id, kind, title, text, user_id, channel, occurred_at, impact, urgency, "
                  "attributes, content_hash, ingested_at")
@@ -25,9 +39,7 @@ def rows_to_records(conn: sqlite3.Connection, rows: list[tuple]) -> list[EventRe
         return []
     seqs = [row[0] for row in rows]
     systems: dict[int, list[str]] = {seq: [] for seq in seqs}
-    for chunk_start in range(0, len(seqs), 900):
-        chunk = seqs[chunk_start:chunk_start + 900]
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in in_chunks(seqs):
         for seq, system in conn.execute(
                 f"SELECT seq, system FROM event_systems WHERE seq IN ({marks}) ORDER BY rowid", chunk):
             systems[seq].append(system)

@@ -40,7 +40,7 @@ class NarrativeEditor:
 
     def _pin(self, seqs: Sequence[int], narrative_id: str) -> None:
         vectors = self.store.get_vectors(list(seqs))
-        rows = {r.seq: r for r in self.store.narratives.all_memberships()}
+        rows = {r.seq: r for r in self.store.narratives.member_rows(seqs)}
         clusterer = self.service.clusterer
         for seq, vector in zip(seqs, vectors):
             clusterer.remove_member(seq, vector)

@@ -19,6 +19,9 @@ from engine.narratives.identity import plan_ids
 from engine.narratives.linking import ContextRules, build_links, context_partners, nearest_earlier, vetoed
 
 
+Pair = tuple[int, int]
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -132,7 +135,8 @@ class NarrativeService:
     # ---- consolidation --------------------------------------------------------------
     def consolidate(self, by: str = "auto") -> dict[str, int]:
         """Re-cluster the micro-clusters, keep ids stable, record merges and splits."""
-        must, cannot, pinned = self._constraints()
+        rows = self.store.narratives.all_memberships()
+        must, cannot, pinned = self._constraints(rows)
         free = [m for m in range(len(self.clusterer.micro_roots)) if m not in pinned]
         groups = self.clusterer.regroup(free, must, cannot)
         previous = list(self.clusterer.micro_narrative)
@@ -150,14 +154,14 @@ class NarrativeService:
                 tables.absorb(old, survivor, at, by)
             changed = [(m, n) for m, n in mapping.items() if previous[m] != n]
             self.clusterer.relabel(mapping)
-            rows = self.store.narratives.all_memberships()
             moved = {self.clusterer.micro_roots[m]: n for m, n in changed}
             tables.assign([MemberRow(r.seq, moved[r.micro_root], r.micro_root, r.nn, r.assigned_by)
                            for r in rows if r.micro_root in moved], at)
         return {"narratives": len(groups), "merged": len(plan.absorbed), "split": len(plan.split_parents),
                 "moved_micro_clusters": len(changed)}
 
-    def _constraints(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]], dict[int, str]]:
+    def _constraints(self, rows: Sequence[MemberRow]) -> tuple[list[Pair], list[Pair], dict[int, str]]:
+        """Must-links, cannot-links (micro-cluster pairs) and pinned micro-clusters -> narrative id."""
         micro_of_seq = {seq: i for i, members in enumerate(self.clusterer.micro_members) for seq in members}
         must = [(micro_of_seq[a], micro_of_seq[b]) for a, b in self._context_pairs
                 if a in micro_of_seq and b in micro_of_seq]
@@ -172,7 +176,7 @@ class NarrativeService:
                     pair = (micro_of_seq.get(seq_of[a]), micro_of_seq.get(seq_of[b]))
                     if None not in pair:
                         (must if verdict == "confirm" else cannot).append(pair)  # type: ignore[arg-type]
-        pinned = {micro_of_seq[r.seq]: r.narrative_id for r in self.store.narratives.all_memberships()
+        pinned = {micro_of_seq[r.seq]: r.narrative_id for r in rows
                   if r.assigned_by == "person" and r.seq in micro_of_seq}
         return must, cannot, pinned
 
