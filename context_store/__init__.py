@@ -3,13 +3,15 @@
 It imports nothing from the floors above it (engine, api, eval).
 """
 from context_store.base import ContextStore
-from context_store.embedded import EmbeddedStore, StoreLockedError
+from context_store.embedded import EmbeddedStore
+from context_store.store_guard import StoreLockedError
 from context_store.factory import BACKENDS, create_store
 from context_store.narrative_tables import LineageRow, LinkRow, MemberRow, NarrativeRow, NarrativeTables
+from context_store.analysis import Analyzer, LexicalTerms
 from context_store.records import (ConflictError, EventFilter, EventRecord, NewEvent, ScoredSeq,
                                    StoreMismatchError, StoreStats)
 
 __all__ = [
-    "BACKENDS", "ConflictError", "LineageRow", "LinkRow", "MemberRow", "NarrativeRow", "NarrativeTables", "ContextStore", "EmbeddedStore", "EventFilter", "EventRecord",
+    "Analyzer", "BACKENDS", "LexicalTerms", "ConflictError", "LineageRow", "LinkRow", "MemberRow", "NarrativeRow", "NarrativeTables", "ContextStore", "EmbeddedStore", "EventFilter", "EventRecord",
     "NewEvent", "ScoredSeq", "StoreLockedError", "StoreMismatchError", "StoreStats", "create_store",
 ]

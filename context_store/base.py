@@ -76,6 +76,10 @@ class ContextStore(Protocol):
         """How many stored events contain each term (absent terms map to 0)."""
         ...
 
+    def terms_contained(self, terms: Sequence[str], seqs: Sequence[int]) -> dict[int, list[str]]:
+        """For each stored event in `seqs`, which of `terms` its lexical index entry holds."""
+        ...
+
     def user_history(
         self, user_id: str, since: datetime | None = None, until: datetime | None = None,
         limit: int = 100, offset: int = 0,

@@ -6,7 +6,6 @@ keeps a second process from opening the same store for writing.
 """
 from __future__ import annotations
 
-import fcntl
 import logging
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,64 +18,42 @@ import numpy as np
 
 from context_store import sqlite_rows
 from context_store.issue_graph import IssueGraph
+from context_store.analysis import Analyzer, PlainAnalyzer
 from context_store.lexical_index import LexicalIndex
 from context_store.narrative_tables import NarrativeTables
-from context_store.records import (ConflictError, EventFilter, EventRecord, NewEvent, ScoredSeq,
-                                   StoreMismatchError, StoreStats)
+from context_store.records import ConflictError, EventFilter, EventRecord, NewEvent, ScoredSeq, StoreStats
+from context_store.seq_matrix import SeqMatrix
 from context_store.sqlite_schema import connect, get_meta, set_meta
+from context_store.store_guard import StoreLockedError, acquire_dir_lock, check_model
 from context_store.vector_index import VectorIndex
 
 log = logging.getLogger(__name__)
-
-
-class StoreLockedError(RuntimeError):
-    """Another process holds this data directory."""
 
 
 class EmbeddedStore:
     """ContextStore backed by SQLite, FAISS and networkx in this process."""
 
     def __init__(self, data_dir: Path | None, dim: int, model_name: str,
-                 hnsw_threshold: int = 50_000, snapshot_every: int = 5_000):
+                 hnsw_threshold: int = 50_000, snapshot_every: int = 5_000, analyzer: Analyzer | None = None):
         self.data_dir = data_dir
         self.dim = dim
         self.snapshot_every = snapshot_every
         self._lock = threading.RLock()
-        self._lock_file = self._acquire_dir_lock(data_dir) if data_dir else None
+        self._lock_file = acquire_dir_lock(data_dir) if data_dir else None
         self._conn = connect(data_dir / "hypercorr.sqlite3" if data_dir else None)
-        self._check_model(model_name, dim)
+        check_model(self._conn, model_name, dim)
         self.narratives = NarrativeTables(self._conn, self._lock)
-        self._lexical = LexicalIndex(self._conn)
+        self._lexical = LexicalIndex(self._conn, analyzer or PlainAnalyzer())
+        self._lexical.load()
         self._index_options = {"hnsw_threshold": hnsw_threshold}
         self._index, self._snapshot_seq = self._load_or_rebuild_index()
+        self._titles = SeqMatrix(dim)
+        self._load_title_vectors()
         self._graph = IssueGraph()
         self._rebuild_graph()
         self._count = int(self._conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
 
     # ---- start-up -----------------------------------------------------------------
-    @staticmethod
-    def _acquire_dir_lock(data_dir: Path):  # noqa: ANN205 - file handle
-        data_dir.mkdir(parents=True, exist_ok=True)
-        handle = open(data_dir / ".lock", "w")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            handle.close()
-            raise StoreLockedError(
-                f"{data_dir} is in use by another hypercorr process (a running server?). "
-                "Stop it, or point the command at the server with --url.") from exc
-        return handle
-
-    def _check_model(self, model_name: str, dim: int) -> None:
-        stored_model, stored_dim = get_meta(self._conn, "embedding_model"), get_meta(self._conn, "embedding_dim")
-        if stored_model is None:
-            set_meta(self._conn, "embedding_model", model_name)
-            set_meta(self._conn, "embedding_dim", str(dim))
-        elif stored_model != model_name or int(stored_dim or 0) != dim:
-            raise StoreMismatchError(
-                f"this data directory holds {stored_model} embeddings (dim {stored_dim}); the "
-                f"configured embedder is {model_name} (dim {dim}). Use the original embedder or a new data dir.")
-
     @property
     def _snapshot_path(self) -> Path | None:
         return self.data_dir / "vectors" if self.data_dir else None
@@ -102,6 +79,12 @@ class EmbeddedStore:
             index.add(seqs, vectors)
         return index, snapshot_seq
 
+    def _load_title_vectors(self) -> None:
+        cursor = self._conn.execute("SELECT seq, COALESCE(title_vector, vector) FROM embeddings ORDER BY seq")
+        while rows := cursor.fetchmany(4096):
+            vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(-1, self.dim)
+            self._titles.put([r[0] for r in rows], vectors)
+
     def _rebuild_graph(self) -> None:
         systems: dict[int, list[str]] = {}
         for seq, system in self._conn.execute("SELECT seq, system FROM event_systems"):
@@ -119,6 +102,8 @@ class EmbeddedStore:
             self._count += len(seqs)
             vectors = np.stack([np.asarray(e.vector, dtype=np.float32) for e in events])
             self._index.add(np.array(seqs, dtype=np.int64), vectors)
+            self._titles.put(seqs, np.stack([np.asarray(e.vector if e.title_vector is None else e.title_vector,
+                                                        dtype=np.float32) for e in events]))
             for event in events:
                 r = event.record
                 self._graph.add_event(r.id, r.kind, r.user_id, r.systems)
@@ -146,14 +131,15 @@ class EmbeddedStore:
                     np.ascontiguousarray(event.title_vector, dtype=np.float32).tobytes()
                 conn.execute("INSERT INTO embeddings (seq, vector, title_vector) VALUES (?, ?, ?)",
                              (seq, vector, title))
-                conn.execute("INSERT INTO events_fts (rowid, title, body) VALUES (?, ?, ?)",
-                             (seq, event.lexical_title, event.lexical_body))
+                self._lexical.stage(seq, r.title, r.text)
             conn.execute("COMMIT")
         except Exception as exc:
             conn.execute("ROLLBACK")
+            self._lexical.rollback()
             if "UNIQUE constraint failed: events.id" in str(exc):
                 raise ConflictError([e.record.id for e in events]) from exc
             raise
+        self._lexical.commit()
         return seqs
 
     def delete_user(self, user_id: str) -> int:
@@ -163,15 +149,18 @@ class EmbeddedStore:
             seqs = [r[0] for r in rows]
             self._conn.execute("BEGIN IMMEDIATE")
             try:
+                self._lexical.stage_removal(seqs)
                 for chunk, marks in sqlite_rows.in_chunks(seqs):
-                    self._conn.execute(f"DELETE FROM events_fts WHERE rowid IN ({marks})", chunk)
                     self._conn.execute(f"DELETE FROM events WHERE seq IN ({marks})", chunk)
                 self.narratives.forget_events([r[1] for r in rows])
                 set_meta(self._conn, "erase_generation", str(self._erase_generation() + 1))
                 self._conn.execute("COMMIT")
             except Exception:
                 self._conn.execute("ROLLBACK")
+                self._lexical.rollback()
                 raise
+            self._lexical.commit()
+            self._titles.clear(seqs)
             self._count -= len(seqs)
             self._index.remove(np.array(seqs, dtype=np.int64))
             self._graph.remove_events(r[1] for r in rows)
@@ -254,15 +243,9 @@ class EmbeddedStore:
         return out
 
     def get_title_vectors(self, seqs: Sequence[int]) -> np.ndarray:
-        """Title-only vectors for `seqs` in order (the full vector where there is none)."""
-        out = np.zeros((len(seqs), self.dim), dtype=np.float32)
-        position = {seq: i for i, seq in enumerate(seqs)}
+        """Title-only vectors for `seqs` in order (the full vector where there is none; zeros if unknown)."""
         with self._lock:
-            for chunk, marks in sqlite_rows.in_chunks(seqs):
-                for seq, vector, title in self._conn.execute(
-                        f"SELECT seq, vector, title_vector FROM embeddings WHERE seq IN ({marks})", chunk):
-                    out[position[seq]] = np.frombuffer(title if title is not None else vector, dtype=np.float32)
-        return out
+            return self._titles.get(seqs)
 
     def _allowed_seqs(self, event_filter: EventFilter | None) -> np.ndarray | None:
         if event_filter is None or event_filter.is_empty():
@@ -281,15 +264,22 @@ class EmbeddedStore:
 
     def lexical_search(self, terms: Sequence[str], k: int, event_filter: EventFilter | None = None,
                        column_weights: tuple[float, float] = (1.0, 1.0)) -> list[ScoredSeq]:
-        """BM25 over an OR of quoted terms; scores are positive, higher is better."""
+        """BM25 over an OR of terms; scores are positive, higher is better."""
         with self._lock:
-            return self._lexical.search(terms, k, event_filter, column_weights)
+            allowed = self._allowed_seqs(event_filter)
+            exclude = event_filter.exclude_seqs if event_filter else ()
+            return self._lexical.search(terms, k, allowed, exclude, column_weights)
 
     def lexical_self_score(self, terms: Sequence[str], seq: int,
                            column_weights: tuple[float, float] = (1.0, 1.0)) -> float:
         """BM25 of a stored event against an OR of `terms` (its own best possible match), or 0."""
         with self._lock:
             return self._lexical.self_score(terms, seq, column_weights)
+
+    def terms_contained(self, terms: Sequence[str], seqs: Sequence[int]) -> dict[int, list[str]]:
+        """For each event in `seqs`, which of `terms` it contains (in the order given)."""
+        with self._lock:
+            return self._lexical.terms_contained(terms, seqs)
 
     def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
         """Document frequency of each term in the lexical index."""

@@ -34,16 +34,15 @@ class EventRecord:
 
 @dataclass(frozen=True)
 class NewEvent:
-    """An event ready to be stored: the record, its embeddings and its lexical text.
+    """An event ready to be stored: the record and its embeddings.
 
     `vector` embeds title and text together; `title_vector` the title alone (None when the
-    event has no separate title, in which case `vector` stands in for it).
+    event has no separate title, in which case `vector` stands in for it). The store derives
+    the lexical terms itself, with the analyzer it was given.
     """
 
     record: EventRecord
     vector: np.ndarray
-    lexical_title: str
-    lexical_body: str
     title_vector: np.ndarray | None = None
 
 

@@ -42,8 +42,12 @@ CREATE TABLE IF NOT EXISTS embeddings (
     vector BLOB NOT NULL,
     title_vector BLOB
 );
-CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5 (title, body, tokenize = 'unicode61');
-CREATE VIRTUAL TABLE IF NOT EXISTS events_vocab USING fts5vocab (events_fts, 'row');
+CREATE TABLE IF NOT EXISTS terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS event_terms (
+    seq INTEGER PRIMARY KEY REFERENCES events (seq) ON DELETE CASCADE,
+    length INTEGER NOT NULL,
+    postings BLOB NOT NULL
+);
 """
 
 
@@ -67,6 +71,9 @@ def _migrate(conn: sqlite3.Connection) -> None:
     columns = {row[1] for row in conn.execute("PRAGMA table_info(embeddings)")}
     if "title_vector" not in columns:
         conn.execute("ALTER TABLE embeddings ADD COLUMN title_vector BLOB")
+    # Version 1 kept an FTS5 index; term counts in `event_terms` replace it (rebuilt at load).
+    conn.execute("DROP TABLE IF EXISTS events_vocab")
+    conn.execute("DROP TABLE IF EXISTS events_fts")
 
 
 def get_meta(conn: sqlite3.Connection, key: str) -> str | None:

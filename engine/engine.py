@@ -32,7 +32,8 @@ class Engine:
         self.embedder = embedder or create_embedder(self.settings)
         self.store = store or create_store(
             self.settings.backend, self.settings.data_dir if self.settings.backend == "embedded" else None,
-            self.embedder.dim, self.embedder.name, self.settings.hnsw_threshold, self.settings.snapshot_every)
+            self.embedder.dim, self.embedder.name, self.settings.hnsw_threshold, self.settings.snapshot_every,
+            textprep.ANALYZER)
         self.ranker = HybridRanker(self.store, weights)
         self.narratives = NarrativeService(self.store, self.embedder.dim)
         self.narrative_reader = NarrativeReader(self.store)

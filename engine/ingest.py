@@ -78,8 +78,7 @@ def ingest_batch(store: ContextStore, embedder: Embedder, events: Sequence[Event
     if not records:
         return StoredBatch([IngestOutcome(e.id, "unchanged") for e in events], [], np.zeros((0, embedder.dim)))
     vectors, title_vectors = embed_records(embedder, records)
-    seqs = store.add_events([NewEvent(r, v, textprep.lexical_field(r.title), textprep.lexical_field(r.text), t)
-                             for r, v, t in zip(records, vectors, title_vectors)])
+    seqs = store.add_events([NewEvent(r, v, t) for r, v, t in zip(records, vectors, title_vectors)])
     outcomes = [IngestOutcome(e.id, "unchanged" if e.id in stored or e is not fresh.get(e.id) else "created")
                 for e in events]
     return StoredBatch(outcomes, [replace(r, seq=s) for r, s in zip(records, seqs)], vectors)

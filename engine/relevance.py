@@ -1,4 +1,4 @@
-"""Hybrid relevance: semantic (MiniLM) fused with lexical (FTS5 BM25), then context.
+"""Hybrid relevance: semantic (MiniLM) fused with lexical (BM25), then context.
 
 For a query (a stored event, or a free text) the candidates are the union of the best
 `candidates` events of the vector index and of the lexical index. For each candidate:
@@ -108,7 +108,8 @@ class HybridRanker:
         records = self.store.get_events([c.seq for c in scored])
         final = sorted(((self._final_score(query, records[c.seq], c.text_score), c) for c in scored
                         if c.seq in records), key=lambda pair: pair[0], reverse=True)[:k]
-        return [self._explain(query, records[c.seq], score, c, terms) for score, c in final]
+        shared = self.store.terms_contained(terms, [c.seq for _, c in final])
+        return [self._explain(query, records[c.seq], score, c, shared[c.seq]) for score, c in final]
 
     def _query_terms(self, query: Query) -> list[str]:
         min_df = 2 if query.seq is not None else 1  # a stored query counts itself
@@ -154,15 +155,14 @@ class HybridRanker:
         return text_score * (1.0 + boost) + proximity
 
     def _explain(self, query: Query, record: EventRecord, score: float, scored: _Scored,
-                 query_terms: list[str]) -> RelatedHit:
+                 shared_terms: list[str]) -> RelatedHit:
         same_user, shared, boost, proximity = self._context(query, record)
         gap = None
         if query.occurred_at is not None:
             gap = round((record.occurred_at - query.occurred_at).total_seconds() / 3600.0, 2)
-        candidate_terms = set(textprep.content_terms(f"{record.title} {record.text}"))
-        shared_terms = [t for t in query_terms if t in candidate_terms][: self.weights.shared_terms_shown]
         evidence = Evidence(semantic=round(scored.semantic, 4), lexical=round(scored.lexical, 4),
-                            shared_terms=shared_terms, same_user=same_user, shared_systems=shared,
+                            shared_terms=shared_terms[: self.weights.shared_terms_shown],
+                            same_user=same_user, shared_systems=shared,
                             time_gap_hours=gap, text_score=round(scored.text_score, 4),
                             context_boost=round(boost, 4), time_proximity=round(proximity, 4))
         return RelatedHit(event=record, score=round(score, 6), evidence=evidence)

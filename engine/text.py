@@ -1,8 +1,8 @@
 """Text preparation for the two relevance signals.
 
 - Semantic: one string per event for the sentence embedder.
-- Lexical: fields for the SQLite FTS5 index (unicode61 tokenizer) and the query terms to
-  match against it. Bug and ticket text is identifier-heavy, so identifiers such as
+- Lexical: the analyzer the context store indexes terms with, and the query terms to match
+  against them. Bug and ticket text is identifier-heavy, so identifiers such as
   ``NativeAzureFsOutputStream`` or ``fs.s3a.endpoint`` are indexed both whole and in parts.
 """
 from __future__ import annotations
@@ -11,9 +11,11 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 
+from context_store import LexicalTerms
+
 EMBED_CHAR_LIMIT = 2_000  # the model reads 256 word pieces; more text only costs tokenising
 
-# Same notion of a token as FTS5's unicode61 tokenizer: runs of letters and digits.
+# A token is a run of letters and digits (as SQLite's unicode61 tokenizer sees it).
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _CAMEL_PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _IDENTIFIER = re.compile(r"\b\w*(?:[a-z][A-Z]|[A-Za-z]\d|\d[A-Za-z])\w*\b")
@@ -37,12 +39,14 @@ def embedding_text(title: str, text: str) -> str:
 
 
 def _fold(token: str) -> str:
+    if token.isascii():
+        return token.lower()
     decomposed = unicodedata.normalize("NFKD", token.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def tokens(text: str) -> list[str]:
-    """Lower-cased, accent-folded word tokens, as the FTS5 unicode61 tokenizer sees them."""
+    """Lower-cased, accent-folded word tokens."""
     return [_fold(t) for t in _TOKEN.findall(text)]
 
 
@@ -57,9 +61,35 @@ def identifier_parts(text: str) -> list[str]:
 
 
 def lexical_field(text: str) -> str:
-    """Text for the FTS5 index: the original words plus split identifier parts."""
+    """Text for the lexical index: the original words plus split identifier parts."""
     extra = identifier_parts(text)
     return f"{text}\n{' '.join(extra)}" if extra else text
+
+
+class EventAnalyzer:
+    """The lexical analyzer the engine gives the context store.
+
+    Both columns are read as `lexical_field` tokens. An event's length counts every token
+    (stopwords too, as BM25 length normalisation expects); only content terms (no stopwords, two
+    characters or more) are kept, the same terms `content_terms` makes of a query.
+    """
+
+    version = "hypercorr-text-1"
+
+    def __call__(self, title: str, text: str) -> LexicalTerms:
+        """Per-term (title count, body count) and the event's length in tokens."""
+        counts: dict[str, list[int]] = {}
+        length = 0
+        for column, field in enumerate((title, text)):
+            words = tokens(lexical_field(field)) if field else []
+            length += len(words)
+            for word in words:
+                if len(word) > 1 and word not in STOPWORDS:
+                    counts.setdefault(word, [0, 0])[column] += 1
+        return LexicalTerms({t: (a, b) for t, (a, b) in counts.items()}, length)
+
+
+ANALYZER = EventAnalyzer()
 
 
 def content_terms(text: str) -> list[str]:

@@ -150,7 +150,7 @@ def run_bench(quick: bool = False) -> dict[str, object]:
     _show(f"   Where related() time goes at {_k(size)} (mean of {seen['calls']:.0f} calls)",
           ["part", "ms/call", "share"], [[p, f"{ms:.2f}", f"{ms / total_ms:.0%}"] for p, ms in parts]
           + [["total", f"{total_ms:.2f}", "100%"]],
-          f"FTS5 query: {seen['terms']:.0f} OR-ed terms, {seen['hits']:.0f} hits per call on average")
+          f"lexical query: {seen['terms']:.0f} OR-ed terms, {seen['hits']:.0f} hits per call on average")
     if late_ingest is not None:
         _show(f"   Ingest into the filled {_k(size)} store (restarted Engine, batches of 64, other reports)",
               ["pass", "events", "seconds", "events/s", "ratio to raw"],
@@ -178,7 +178,7 @@ def run_bench(quick: bool = False) -> dict[str, object]:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     _show(f"5. Memory and disk at {_k(size)} events", ["what", "total", "per event"], [
         ["RSS growth while filling", _mb(rss_after - rss_before), _kb(rss_per_event)],
-        ["disk: SQLite (rows, FTS5, vectors)", _mb(disk["sqlite"]), _kb(disk["sqlite"] / size)],
+        ["disk: SQLite (rows, terms, vectors)", _mb(disk["sqlite"]), _kb(disk["sqlite"] / size)],
         ["disk: FAISS snapshot", _mb(disk["vectors"]), _kb(disk["vectors"] / size)],
         ["disk: total", _mb(disk_total), _kb(disk_total / size)]],
         f"process peak RSS {_mb(peak)} (includes the model)")

@@ -8,7 +8,6 @@ distributions look like the ones ingest would produce. Records are built exactly
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import random
 import re
@@ -30,7 +29,6 @@ SYSTEMS = ("hdfs", "yarn", "mapreduce", "common", "s3a", "abfs", "wasb", "kms", 
            "resourcemanager", "nodemanager", "timeline", "router", "webhdfs", "httpfs", "security", "build")
 CHANNELS = ("ticket", "email", "chat", "forum", "widget", "monitoring")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\r?\n+")
-_HAS_TITLE_VECTOR = "title_vector" in {f.name for f in dataclasses.fields(NewEvent)}
 
 
 @dataclass(frozen=True)
@@ -141,9 +139,7 @@ class SyntheticEvents:
                             systems=py.sample(SYSTEMS, py.randint(1, 2)), channel=py.choice(CHANNELS),
                             occurred_at=self.start + i * self.step)
             record = to_record(event, now)
-            extra = {"title_vector": titles[j] if record.title and record.text else None} if _HAS_TITLE_VECTOR else {}
-            out.append(NewEvent(record, vectors[j], textprep.lexical_field(record.title),
-                                textprep.lexical_field(record.text), **extra))
+            out.append(NewEvent(record, vectors[j], titles[j] if record.title and record.text else None))
         self.made += size
         return out
 

@@ -20,18 +20,19 @@ from tqdm import tqdm
 
 from context_store import create_store
 from engine import Engine, Settings
+from engine.text import ANALYZER
 from eval.bench_data import SyntheticEvents
 
 # Store methods a related() call may go through, with the label they get in the breakdown.
 STORE_PARTS = {
     "get_event": "anchor row (get_event SQL)",
-    "count": "COUNT(*) for term selection",
-    "document_frequencies": "term DF (fts5vocab)",
-    "lexical_search": "FTS5 BM25 query",
-    "lexical_self_score": "FTS5 self score",
+    "count": "event count for term selection",
+    "document_frequencies": "term DF (in memory)",
+    "lexical_search": "BM25 query (in-memory postings)",
+    "lexical_self_score": "BM25 self score",
     "vector_search": "FAISS search",
     "get_vectors": "stored vectors (FAISS reconstruct)",
-    "get_title_vectors": "title vectors (SQLite blobs)",
+    "get_title_vectors": "title vectors (in memory)",
     "get_events": "candidate rows (get_events SQL)",
 }
 
@@ -144,7 +145,7 @@ def search_latency(engine: Engine, texts: Sequence[str], queries: int, seed: int
 def related_breakdown(engine: Engine, stored: int, queries: int, seed: int,
                       budget: float = 20.0) -> tuple[float, list[tuple[str, float]], dict[str, float]]:
     """Mean ms per related() call, the part spent in each store method (wrapped on the instance),
-    and the mean number of FTS5 query terms and lexical hits per call."""
+    and the mean number of lexical query terms and lexical hits per call."""
     store, spent, seen = engine.store, {}, {"calls": 0, "terms": 0.0, "hits": 0.0}
     wrapped = [name for name in STORE_PARTS if hasattr(store, name)]
 
@@ -199,10 +200,10 @@ RESTART_PARTS = {("embedded.py", "_load_or_rebuild_index"): "FAISS snapshot",
 
 
 def timed_open_store(settings: Settings, dim: int, model_name: str) -> float:
-    """Seconds to open the store alone (SQLite, FAISS snapshot, issue graph), then close it."""
+    """Seconds to open the store alone (SQLite, FAISS snapshot, terms, title vectors, issue graph)."""
     start = time.perf_counter()
     store = create_store("embedded", settings.data_dir, dim, model_name, settings.hnsw_threshold,
-                         settings.snapshot_every)
+                         settings.snapshot_every, ANALYZER)
     seconds = time.perf_counter() - start
     store.close()
     return seconds

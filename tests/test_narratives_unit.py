@@ -387,7 +387,7 @@ DIM = 4
 def new_event(event_id: str, vector: np.ndarray, user: str | None = "u1", hours: float = 0.0) -> NewEvent:
     """A storable event with a given vector."""
     r = record(event_id, 0, hours, f"text of {event_id}", user=user)
-    return NewEvent(r, np.asarray(vector, dtype=np.float32), "", r.text)
+    return NewEvent(r, np.asarray(vector, dtype=np.float32))
 
 
 @pytest.fixture
@@ -666,7 +666,7 @@ def test_crash_between_commits_assigns_events_at_start_up(tmp_path: Path) -> Non
                ("n5b", "supplier invoice payment failed twice", "u5", "payments", 4.6)]
     records = [to_record(ev(*row), T0) for row in pending]
     vectors = engine.embedder.embed([textprep.embedding_text(r.title, r.text) for r in records])
-    engine.store.add_events([NewEvent(r, v, "", textprep.lexical_field(r.text)) for r, v in zip(records, vectors)])
+    engine.store.add_events([NewEvent(r, v) for r, v in zip(records, vectors)])
     assert len(engine.store.narratives.unassigned_seqs()) == 5
     engine.store.close()  # the process dies: no narrative commit for these events
 

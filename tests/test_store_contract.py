@@ -30,12 +30,12 @@ QUERY = unit((0, 1), (1, 0.3), (2, 0.2), (3, 0.1))  # scores e1 > e4 > e2 > e3 >
 def make_event(event_id: str, vector: np.ndarray, *, user: str | None = "u1", systems: tuple[str, ...] = (),
                kind: str = "feedback", hours: float = 0.0, title: str = "", text: str = "x",
                title_vector: np.ndarray | None = None) -> NewEvent:
-    """A NewEvent with a record, vector(s) and lexical fields."""
+    """A NewEvent with a record and vector(s)."""
     record = EventRecord(
         id=event_id, kind=kind, title=title, text=text, user_id=user, systems=systems, channel="ticket",
         occurred_at=T0 + timedelta(hours=hours), impact=None, urgency=None, attributes={"site": "hq"},
         content_hash=f"hash-{event_id}", ingested_at=T0)
-    return NewEvent(record, vector, title, text, title_vector)
+    return NewEvent(record, vector, title_vector)
 
 
 def corpus() -> list[NewEvent]:
