@@ -166,7 +166,7 @@ def eval_retrieval(data: Annotated[Path, typer.Option("--data", exists=True, fil
 
 @eval_app.command("clustering")
 def eval_clustering(data: Annotated[Path, typer.Option("--data", exists=True, dir_okay=False,
-                                                       help="JSONL with utterance|text and reference_label|intent|label.")],
+                                                       help="JSONL or CSV with utterance|text and reference_label|intent|label|category.")],
                     as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Streaming narrative clustering quality (ACC, NMI, ARI) beside k-means and agglomerative peers."""
     from eval.clustering import run_clustering_eval

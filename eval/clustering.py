@@ -7,8 +7,9 @@ number of labels and a batch average-linkage agglomerative clustering (cosine di
 """
 from __future__ import annotations
 
+import csv
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -23,25 +24,34 @@ from engine.events import MAX_TEXT_CHARS
 from eval.report import print_table
 
 TEXT_FIELDS = ("utterance", "text")
-LABEL_FIELDS = ("reference_label", "intent", "label")
+LABEL_FIELDS = ("reference_label", "intent", "label", "category")
 START = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
 
 
-def load_labelled_texts(path: Path) -> tuple[list[str], list[str]]:
-    """Texts and gold labels from a JSONL file (text: utterance|text; label: reference_label|intent|label)."""
-    texts, labels = [], []
-    with path.open(encoding="utf-8") as handle:
+def _rows(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, row) from a JSONL file, or from a CSV file with a header row (by suffix)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        if path.suffix.lower() == ".csv":
+            reader = csv.DictReader(handle)
+            for row in reader:
+                yield reader.line_num, row
+            return
         for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            text = next((row[f] for f in TEXT_FIELDS if row.get(f)), None)
-            label = next((row[f] for f in LABEL_FIELDS if row.get(f) is not None), None)
-            if text is None or label is None:
-                raise ValueError(f"{path}:{number}: needs a text field ({'|'.join(TEXT_FIELDS)}) "
-                                 f"and a label field ({'|'.join(LABEL_FIELDS)})")
-            texts.append(str(text))
-            labels.append(str(label))
+            if line.strip():
+                yield number, json.loads(line)
+
+
+def load_labelled_texts(path: Path) -> tuple[list[str], list[str]]:
+    """Texts and gold labels from JSONL or CSV (text: utterance|text; label: reference_label|intent|label|category)."""
+    texts, labels = [], []
+    for number, row in _rows(path):
+        text = next((row[f] for f in TEXT_FIELDS if row.get(f)), None)
+        label = next((row[f] for f in LABEL_FIELDS if row.get(f) not in (None, "")), None)
+        if text is None or label is None:
+            raise ValueError(f"{path}:{number}: needs a text field ({'|'.join(TEXT_FIELDS)}) "
+                             f"and a label field ({'|'.join(LABEL_FIELDS)})")
+        texts.append(str(text))
+        labels.append(str(label))
     return texts, labels
 
 

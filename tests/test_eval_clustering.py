@@ -35,6 +35,17 @@ def test_loader_accepts_each_field_name_and_names_missing_ones(tmp_path: Path) -
         load_labelled_texts(bad)
 
 
+def test_loader_reads_csv_with_a_header_row(tmp_path: Path) -> None:
+    """A CSV (Banking77 shape: text, category) is read by its header; quoted commas stay in the text."""
+    data = tmp_path / "b77.csv"
+    data.write_text('text,category\n"Where is my card, please?",card_arrival\nreset my pin,change_pin\n')
+    assert load_labelled_texts(data) == (["Where is my card, please?", "reset my pin"], ["card_arrival", "change_pin"])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,category\nno label,\n")
+    with pytest.raises(ValueError, match="bad.csv:2"):
+        load_labelled_texts(bad)
+
+
 def test_cli_ends_with_one_json_line(tmp_path: Path) -> None:
     """`hypercorr eval clustering --json` prints a table and ends with the figures as JSON."""
     rows = [("my card was declined at the shop", "declined"), ("card declined when paying", "declined"),

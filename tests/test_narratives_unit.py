@@ -629,6 +629,7 @@ def test_restart_keeps_every_narrative_id_and_rebuilds_the_clusterer(tmp_path: P
     narratives_before = list(engine.narratives.clusterer.micro_narrative)
     sums_before = engine.narratives.clusterer._sums.copy()
     pairs_before = set(engine.narratives._context_pairs)
+    holds_before = set(engine.narratives._holds)
     assert before["n1"] == before["n2"] and before["n3"] == before["n4"] and before["n5"] == before["n6"]
     engine.close()
 
@@ -639,6 +640,7 @@ def test_restart_keeps_every_narrative_id_and_rebuilds_the_clusterer(tmp_path: P
     assert clusterer.micro_narrative == narratives_before
     np.testing.assert_allclose(clusterer._sums, sums_before, atol=1e-6)
     assert set(engine.narratives._context_pairs) == pairs_before
+    assert set(engine.narratives._holds) == holds_before
     (outcome,) = engine.ingest([ev("n9", "printer toner empty on floor five", "u8", "printers", 5)])
     assert outcome.narrative_id == before["n1"]
     (outcome,) = engine.ingest([ev("n10", "invoice page frozen", "u5", "payments", 5)])

@@ -1,11 +1,15 @@
 """The hypercare scenario stream (eval/scenario.py) and the context-aware vs text-only guard (REAL model).
 
 Runs are deterministic (seeded generator, in-memory engines, one model), so the guards use
-margins measured on seed 0 minus a safety margin:
+margins measured on seed 0 minus a safety margin. Context links glue whole micro-clusters only
+when corroborated by two users (engine/narratives/constraints.py), so one user reporting two
+problems on one system no longer chains them (seeds 0-5 default: pair-F1 gain +18.7, +17.9,
++13.3, +25.4, +28.2, +19.9; before: +22.4, +15.9, +11.4, -8.3, -8.6, +10.7):
 - default scenario (users may report several problems on one system): measured gain
-  pair-F1 +8.9, ARI +8.3; guarded at >= +4.
-- `shared_reporters=False` (one problem per user and system): measured pair-F1 +36.7,
-  ARI +38.5; guarded at >= +25.
+  pair-F1 +18.7, ARI +19.2; guarded at >= +12.
+- `shared_reporters=False` (one problem per user and system): measured pair-F1 +25.2,
+  ARI +26.4 (seeds 0-5: +25.2 to +40.7); guarded at >= +20. Single-user transitions no longer
+  glue whole micro-clusters, which costs recall here (seed 0 was +35.7).
 """
 from __future__ import annotations
 
@@ -21,8 +25,8 @@ from engine.embedder import create_embedder
 from engine.text import embedding_text
 from eval.scenario import SYSTEMS, format_context_eval, generate, pairwise_scores, run_context_eval
 
-GUARD_DEFAULT = 4.0
-GUARD_EXCLUSIVE = 25.0
+GUARD_DEFAULT = 12.0
+GUARD_EXCLUSIVE = 20.0
 
 
 @pytest.fixture(scope="module")

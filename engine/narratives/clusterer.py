@@ -154,6 +154,14 @@ class StreamingClusterer:
         apart = {(free[a], free[b]) for a, b in cannot}
         return self._absorb_small(list(groups.values()), apart | {(b, a) for a, b in apart})
 
+    def text_groups(self, free: Sequence[int], cannot_link: Iterable[tuple[int, int]] = ()) -> dict[int, int]:
+        """Micro index -> group label from average linkage over the `free` micro-clusters on text alone."""
+        free = list(free)
+        position = {micro: i for i, micro in enumerate(free)}
+        cannot = [(position[a], position[b]) for a, b in cannot_link if a in position and b in position]
+        labels = agglomerate(self._sums[free], self._counts[free].copy(), self.narrative_threshold, (), cannot)
+        return {micro: free[label] for micro, label in zip(free, labels)}
+
     def _absorb_small(self, groups: list[list[int]], cannot: set[tuple[int, int]]) -> list[list[int]]:
         size = [float(self._counts[g].sum()) for g in groups]
         total = [self._sums[g].sum(axis=0) for g in groups]

@@ -64,13 +64,19 @@ def context_partners(store: ContextStore, event: EventRecord, vector: np.ndarray
 
 
 def build_links(store: ContextStore, event: EventRecord, text_hits: list[tuple[int, float]],
-                partners: list[tuple[EventRecord, float]], vetoes: set[int] = frozenset()) -> list[LinkRow]:
-    """Link rows with evidence for the text neighbours (vetoed ones marked) and the context partners."""
+                partners: list[tuple[EventRecord, float]], vetoes: set[int] = frozenset(),
+                hold: int | None = None) -> list[LinkRow]:
+    """Link rows with evidence for the text neighbours (vetoed ones marked) and the context partners.
+
+    `hold` is the partner whose narrative the event was placed in by context (evidence
+    `context_hold`): the one link consolidation keeps as a must-link for this event.
+    """
     records = store.get_events([seq for seq, _ in text_hits])
     links = {seq: LinkRow(event.seq, seq, round(score, 4),
-                          _evidence(event, records[seq], score, False) | {"context_veto": seq in vetoes})
+                          _evidence(event, records[seq], score, False) | {"context_veto": seq in vetoes, "context_hold": False})
              for seq, score in text_hits if seq in records}
     for record, cosine in partners:
         links[record.seq] = LinkRow(event.seq, record.seq, round(cosine, 4),
-                                    _evidence(event, record, cosine, True) | {"context_veto": False})
+                                    _evidence(event, record, cosine, True)
+                                    | {"context_veto": False, "context_hold": record.seq == hold})
     return list(links.values())

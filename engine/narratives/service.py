@@ -15,6 +15,7 @@ import numpy as np
 from context_store import ContextStore, EventRecord, MemberRow
 from context_store.narrative_tables import pair_key
 from engine.narratives.clusterer import ClusterParams, StreamingClusterer
+from engine.narratives.constraints import context_must_links
 from engine.narratives.identity import plan_ids
 from engine.narratives.linking import ContextRules, build_links, context_partners, nearest_earlier, vetoed
 
@@ -36,7 +37,8 @@ class NarrativeService:
         self.params = params or ClusterParams()
         self.rules = rules or ContextRules()
         self.clusterer = StreamingClusterer(dim, self.params)
-        self._context_pairs: set[tuple[int, int]] = set()
+        self._context_pairs: set[tuple[int, int]] = set()  # (later, earlier) seqs of context links
+        self._holds: set[tuple[int, int]] = set()  # the context links that decided an event's narrative
         self._veto_pairs: set[tuple[int, int]] = set()
         self._pending: dict[int, str] = {}  # the current batch's placements, before they are committed
         self._rebuild()
@@ -55,6 +57,7 @@ class NarrativeService:
                 micro_index[row.micro_root] = self.clusterer.new_micro(row.seq, vector, row.narrative_id, row.micro_root)
         self.clusterer.since_consolidation = 0
         self._context_pairs = set(map(tuple, self.store.narratives.context_pairs("context_link")))
+        self._holds = set(map(tuple, self.store.narratives.context_pairs("context_hold")))
         self._veto_pairs = set(map(tuple, self.store.narratives.context_pairs("context_veto")))
         pending = self.store.narratives.unassigned_seqs()
         if pending:
@@ -76,12 +79,14 @@ class NarrativeService:
                     self.clusterer.observe_nn(nn)
                 partners = context_partners(self.store, record, vector, self.rules)
                 vetoes = self._vetoes(record, text_hits)
-                narrative, root = self._place(record, vector, partners, vetoes, tables.create)
+                narrative, root, hold = self._place(record, vector, partners, vetoes, tables.create)
                 rows.append(MemberRow(record.seq, narrative, root, nn, "auto"))
                 self._pending[record.seq] = narrative
-                links.extend(build_links(self.store, record, text_hits, partners, vetoes))
+                links.extend(build_links(self.store, record, text_hits, partners, vetoes, hold))
                 self._veto_pairs.update((record.seq, v) for v in vetoes)
                 self._context_pairs.update((record.seq, p.seq) for p, _ in partners)
+                if hold is not None:
+                    self._holds.add((record.seq, hold))
                 placed[record.id] = narrative
             tables.assign(rows, _now())
             tables.add_links(links)
@@ -97,30 +102,34 @@ class NarrativeService:
         return {seq for seq, other in neighbours.items() if vetoed(record, other, self.rules)}
 
     def _place(self, record: EventRecord, vector: np.ndarray, partners: list[tuple[EventRecord, float]],
-               vetoes: set[int], create) -> tuple[str, int]:  # noqa: ANN001 - the tables' create method
+               vetoes: set[int], create) -> tuple[str, int, int | None]:  # noqa: ANN001 - the tables' create method
+        """(narrative, micro root, the partner seq when context decided the placement, else None)."""
         micro, score = self.clusterer.best_micro(vector)
         if micro is not None and vetoes & set(self.clusterer.micro_members[micro]):
             micro = None
         if micro is not None and score > self.clusterer.micro_threshold:
             self.clusterer.add_to_micro(micro, record.seq, vector)
-            return self.clusterer.micro_narrative[micro], self.clusterer.micro_roots[micro]
-        narrative = self._best_narrative(record, vector, partners, vetoes) or create(record.occurred_at)
+            return self.clusterer.micro_narrative[micro], self.clusterer.micro_roots[micro], None
+        narrative, hold = self._best_narrative(record, vector, partners, vetoes)
+        narrative = narrative or create(record.occurred_at)
         self.clusterer.new_micro(record.seq, vector, narrative)
-        return narrative, record.seq
+        return narrative, record.seq, hold
 
-    def _best_narrative(self, record: EventRecord, vector: np.ndarray,
-                        partners: list[tuple[EventRecord, float]], vetoes: set[int]) -> str | None:
+    def _best_narrative(self, record: EventRecord, vector: np.ndarray, partners: list[tuple[EventRecord, float]],
+                        vetoes: set[int]) -> tuple[str | None, int | None]:
+        """The narrative a new micro-cluster opens in: by text, else by its best context partner."""
         scores = self.clusterer.narrative_scores(vector)
         threshold = self.clusterer.narrative_threshold
         for narrative, score in sorted(scores.items(), key=lambda kv: -kv[1]):
             if score <= threshold:
                 break
             if not self._vetoed_narrative(record, narrative, vetoes):
-                return narrative
+                return narrative, None
         if partners:  # context lifts a loosely related report into the partner's narrative
             best = max(partners, key=lambda p: p[1])[0]
-            return self._pending.get(best.seq) or self.store.narratives.narrative_of([best.seq]).get(best.seq)
-        return None
+            found = self._pending.get(best.seq) or self.store.narratives.narrative_of([best.seq]).get(best.seq)
+            return found, best.seq if found else None
+        return None, None
 
     def _vetoed_narrative(self, record: EventRecord, narrative: str, vetoes: set[int]) -> bool:
         if not record.systems:
@@ -138,6 +147,7 @@ class NarrativeService:
         rows = self.store.narratives.all_memberships()
         must, cannot, pinned = self._constraints(rows)
         free = [m for m in range(len(self.clusterer.micro_roots)) if m not in pinned]
+        must += self._context_links(free, cannot)
         groups = self.clusterer.regroup(free, must, cannot)
         previous = list(self.clusterer.micro_narrative)
         plan = plan_ids([[previous[m] for m in g] for g in groups], reserved=set(pinned.values()))
@@ -163,8 +173,7 @@ class NarrativeService:
     def _constraints(self, rows: Sequence[MemberRow]) -> tuple[list[Pair], list[Pair], dict[int, str]]:
         """Must-links, cannot-links (micro-cluster pairs) and pinned micro-clusters -> narrative id."""
         micro_of_seq = {seq: i for i, members in enumerate(self.clusterer.micro_members) for seq in members}
-        must = [(micro_of_seq[a], micro_of_seq[b]) for a, b in self._context_pairs
-                if a in micro_of_seq and b in micro_of_seq]
+        must: list[Pair] = []
         cannot = [(micro_of_seq[a], micro_of_seq[b]) for a, b in self._veto_pairs
                   if a in micro_of_seq and b in micro_of_seq]
         feedback = self.store.narratives.feedback()
@@ -180,6 +189,16 @@ class NarrativeService:
                   if r.assigned_by == "person" and r.seq in micro_of_seq}
         return must, cannot, pinned
 
+    def _context_links(self, free: Sequence[int], cannot: Sequence[Pair]) -> list[Pair]:
+        """Context must-links between micro-clusters (see `constraints`): holds, lone events, corroborated."""
+        if not self._context_pairs and not self._holds:
+            return []
+        micro_of_seq = {seq: i for i, members in enumerate(self.clusterer.micro_members) for seq in members}
+        later = self.store.get_events(sorted({a for a, _ in self._context_pairs}))
+        return context_must_links(self._context_pairs, self._holds, micro_of_seq, self.clusterer.micro_members,
+                                  self.clusterer.text_groups(free, cannot),
+                                  {seq: record.user_id for seq, record in later.items()})
+
     def reload(self) -> None:
         """Rebuild the derived state from the store (after an erasure, say)."""
         self.clusterer = StreamingClusterer(self.dim, self.params)
@@ -188,6 +207,7 @@ class NarrativeService:
     def forget_context_pair(self, a: int, b: int) -> None:
         """A person rejected this pair: context must no longer hold it together."""
         self._context_pairs -= {(a, b), (b, a)}
+        self._holds -= {(a, b), (b, a)}
 
     def pair_verdict(self, a_id: str, b_id: str) -> str | None:
         """A person's verdict on a pair of events, if any."""
