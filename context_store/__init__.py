@@ -8,10 +8,10 @@ from context_store.store_guard import StoreLockedError
 from context_store.factory import BACKENDS, create_store
 from context_store.narrative_tables import LineageRow, LinkRow, MemberRow, NarrativeRow, NarrativeTables
 from context_store.analysis import Analyzer, LexicalTerms
-from context_store.records import (ConflictError, EventFilter, EventRecord, NewEvent, ScoredSeq,
+from context_store.records import (ConflictError, EventContext, EventFilter, EventRecord, NewEvent, ScoredSeq,
                                    StoreMismatchError, StoreStats)
 
 __all__ = [
-    "Analyzer", "BACKENDS", "LexicalTerms", "ConflictError", "LineageRow", "LinkRow", "MemberRow", "NarrativeRow", "NarrativeTables", "ContextStore", "EmbeddedStore", "EventFilter", "EventRecord",
+    "Analyzer", "BACKENDS", "LexicalTerms", "ConflictError", "EventContext", "LineageRow", "LinkRow", "MemberRow", "NarrativeRow", "NarrativeTables", "ContextStore", "EmbeddedStore", "EventFilter", "EventRecord",
     "NewEvent", "ScoredSeq", "StoreLockedError", "StoreMismatchError", "StoreStats", "create_store",
 ]

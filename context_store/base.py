@@ -10,7 +10,7 @@ import networkx as nx
 import numpy as np
 
 from context_store.narrative_tables import NarrativeTables
-from context_store.records import EventFilter, EventRecord, NewEvent, ScoredSeq, StoreStats
+from context_store.records import EventContext, EventFilter, EventRecord, NewEvent, ScoredSeq, StoreStats
 
 
 @runtime_checkable
@@ -45,6 +45,10 @@ class ContextStore(Protocol):
 
     def get_vectors(self, seqs: Sequence[int]) -> np.ndarray:
         """Stored embeddings for `seqs`, in the same order (rows of zeros for unknown seqs)."""
+        ...
+
+    def get_contexts(self, seqs: Sequence[int]) -> dict[int, EventContext]:
+        """User, systems and time of stored events (served from memory; unknown seqs are left out)."""
         ...
 
     def get_title_vectors(self, seqs: Sequence[int]) -> np.ndarray:

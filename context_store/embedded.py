@@ -21,7 +21,8 @@ from context_store.issue_graph import IssueGraph
 from context_store.analysis import Analyzer, PlainAnalyzer
 from context_store.lexical_index import LexicalIndex
 from context_store.narrative_tables import NarrativeTables
-from context_store.records import ConflictError, EventFilter, EventRecord, NewEvent, ScoredSeq, StoreStats
+from context_store.records import (ConflictError, EventContext, EventFilter, EventRecord, NewEvent, ScoredSeq,
+                                   StoreStats)
 from context_store.seq_matrix import SeqMatrix
 from context_store.sqlite_schema import connect, get_meta, set_meta
 from context_store.store_guard import StoreLockedError, acquire_dir_lock, check_model
@@ -50,7 +51,8 @@ class EmbeddedStore:
         self._titles = SeqMatrix(dim)
         self._load_title_vectors()
         self._graph = IssueGraph()
-        self._rebuild_graph()
+        self._contexts: dict[int, EventContext] = {}
+        self._rebuild_graph_and_contexts()
         self._count = int(self._conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
 
     # ---- start-up -----------------------------------------------------------------
@@ -85,12 +87,14 @@ class EmbeddedStore:
             vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(-1, self.dim)
             self._titles.put([r[0] for r in rows], vectors)
 
-    def _rebuild_graph(self) -> None:
-        systems: dict[int, list[str]] = {}
-        for seq, system in self._conn.execute("SELECT seq, system FROM event_systems"):
-            systems.setdefault(seq, []).append(system)
-        for seq, event_id, kind, user_id in self._conn.execute("SELECT seq, id, kind, user_id FROM events"):
-            self._graph.add_event(event_id, kind, user_id, systems.get(seq, ()))
+    def _rebuild_graph_and_contexts(self) -> None:
+        systems: dict[int, tuple[str, ...]] = {}
+        for seq, system in self._conn.execute("SELECT seq, system FROM event_systems ORDER BY rowid"):
+            systems[seq] = (*systems.get(seq, ()), system)
+        rows = self._conn.execute("SELECT seq, id, kind, user_id, occurred_at FROM events").fetchall()
+        self._graph.add_events((event_id, kind, user_id, systems.get(seq, ())) for seq, event_id, kind, user_id, _ in rows)
+        self._contexts = {seq: EventContext(user_id, systems.get(seq, ()), datetime.fromisoformat(at))
+                          for seq, _, _, user_id, at in rows}
 
     # ---- writes -------------------------------------------------------------------
     def add_events(self, events: Sequence[NewEvent]) -> list[int]:
@@ -104,9 +108,10 @@ class EmbeddedStore:
             self._index.add(np.array(seqs, dtype=np.int64), vectors)
             self._titles.put(seqs, np.stack([np.asarray(e.vector if e.title_vector is None else e.title_vector,
                                                         dtype=np.float32) for e in events]))
-            for event in events:
+            self._graph.add_events((e.record.id, e.record.kind, e.record.user_id, e.record.systems) for e in events)
+            for seq, event in zip(seqs, events):
                 r = event.record
-                self._graph.add_event(r.id, r.kind, r.user_id, r.systems)
+                self._contexts[seq] = EventContext(r.user_id, tuple(dict.fromkeys(r.systems)), r.occurred_at)
             if self._index.max_seq - max(self._snapshot_seq, 0) >= self.snapshot_every:
                 self.checkpoint()
         return seqs
@@ -161,6 +166,8 @@ class EmbeddedStore:
                 raise
             self._lexical.commit()
             self._titles.clear(seqs)
+            for seq in seqs:
+                self._contexts.pop(seq, None)
             self._count -= len(seqs)
             self._index.remove(np.array(seqs, dtype=np.int64))
             self._graph.remove_events(r[1] for r in rows)
@@ -241,6 +248,11 @@ class EmbeddedStore:
                         if row is not None:
                             out[i] = np.frombuffer(row[0], dtype=np.float32)
         return out
+
+    def get_contexts(self, seqs: Sequence[int]) -> dict[int, EventContext]:
+        """User, systems and time of stored events, from memory (unknown seqs are left out)."""
+        with self._lock:
+            return {s: self._contexts[s] for s in seqs if s in self._contexts}
 
     def get_title_vectors(self, seqs: Sequence[int]) -> np.ndarray:
         """Title-only vectors for `seqs` in order (the full vector where there is none; zeros if unknown)."""

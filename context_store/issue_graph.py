@@ -37,14 +37,24 @@ class IssueGraph:
     def add_event(self, event_id: str, kind: str, user_id: str | None,
                   systems: Iterable[str]) -> None:
         """Add an event node with its reported-by and affects edges."""
-        node = event_node(event_id)
-        self.graph.add_node(node, type="event", kind=kind)
-        if user_id:
-            self.graph.add_node(user_node(user_id), type="user")
-            self.graph.add_edge(node, user_node(user_id), key=REPORTED_BY)
-        for system in systems:
-            self.graph.add_node(system_node(system), type="system")
-            self.graph.add_edge(node, system_node(system), key=AFFECTS)
+        self.add_events([(event_id, kind, user_id, systems)])
+
+    def add_events(self, rows: Iterable[tuple[str, str, str | None, Iterable[str]]]) -> None:
+        """Add many events at once: (event id, kind, user id, systems) each (bulk networkx calls)."""
+        events, users, systems, edges = [], set(), set(), []
+        for event_id, kind, user_id, affected in rows:
+            node = event_node(event_id)
+            events.append((node, {"type": "event", "kind": kind}))
+            if user_id:
+                users.add(user_node(user_id))
+                edges.append((node, user_node(user_id), REPORTED_BY))
+            for system in affected:
+                systems.add(system_node(system))
+                edges.append((node, system_node(system), AFFECTS))
+        self.graph.add_nodes_from(events)
+        self.graph.add_nodes_from(users, type="user")
+        self.graph.add_nodes_from(systems, type="system")
+        self.graph.add_edges_from(edges)
 
     def remove_events(self, event_ids: Iterable[str]) -> None:
         """Remove event nodes (and so their edges)."""

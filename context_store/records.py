@@ -46,6 +46,15 @@ class NewEvent:
     title_vector: np.ndarray | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class EventContext:
+    """Who reported an event, on which systems, when: what context-aware ranking reads of it."""
+
+    user_id: str | None
+    systems: tuple[str, ...]
+    occurred_at: datetime
+
+
 @dataclass(frozen=True)
 class EventFilter:
     """Structured restrictions on which stored events a query may return."""

@@ -72,6 +72,51 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
+    def embed_titled(self, titles: Sequence[str], bodies: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Vectors of whole reports and of their titles alone, from one pass over the parts.
+
+        Titles and bodies go through the model as separate sequences (sorted by length, so
+        batches pad little); a title's vector is its usual sentence embedding, and the report's
+        vector mean-pools the token embeddings of both parts together, normalised. That costs
+        what embedding "title. body" once costs (the same word pieces, in two shorter sequences,
+        so attention is cheaper), instead of an extra pass for the titles. A report with only
+        one part gets that part's embedding for both.
+        """
+        texts = [t for t in titles if t] + [b for b in bodies if b]
+        sums, counts = self._token_sums(texts)
+        full = np.zeros((len(titles), self.dim), dtype=np.float32)
+        title = np.zeros((len(titles), self.dim), dtype=np.float32)
+        at = {"title": 0, "body": sum(1 for t in titles if t)}
+        for i, (head, body) in enumerate(zip(titles, bodies)):
+            parts = []
+            for name, present in (("title", head), ("body", body)):
+                if present:
+                    parts.append(at[name])
+                    at[name] += 1
+            total = sum(sums[j] for j in parts)
+            full[i] = total / max(1e-12, float(np.linalg.norm(total)))
+            title[i] = sums[parts[0]] / max(1e-12, float(np.linalg.norm(sums[parts[0]]))) if head else full[i]
+        return full, title
+
+    def _token_sums(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Per text: the sum of its token embeddings (padding excluded) and its token count."""
+        import torch
+
+        sums = np.zeros((len(texts), self.dim), dtype=np.float32)
+        counts = np.zeros(len(texts), dtype=np.float32)
+        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths pad less
+        with self._lock, torch.inference_mode():
+            for start in range(0, len(texts), self.batch_size):
+                picks = order[start:start + self.batch_size]
+                features = self._model.preprocess([texts[i] for i in picks])
+                features = {k: v.to(self._model.device) if hasattr(v, "to") else v for k, v in features.items()}
+                out = self._model[0](features)  # the transformer module only: token embeddings
+                mask = out["attention_mask"].unsqueeze(-1).to(out["token_embeddings"].dtype)
+                sums[picks] = (out["token_embeddings"] * mask).sum(1).float().cpu().numpy()
+                counts[picks] = mask.sum((1, 2)).float().cpu().numpy()
+        return sums, counts
+
+
 def create_embedder(settings: Settings) -> Embedder:
     """Build the configured embedder."""
     if settings.embedder == "minilm":

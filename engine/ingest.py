@@ -43,8 +43,16 @@ def to_record(event: EventIn, ingested_at: datetime) -> EventRecord:
 
 
 def embed_records(embedder: Embedder, records: Sequence[EventRecord]) -> tuple[np.ndarray, list[np.ndarray | None]]:
-    """One embedder call for each record's full text and, where it has both, its title alone."""
+    """Each record's full-text vector and, where it has both a title and a text, a title vector.
+
+    An embedder with `embed_titled` gets titles and bodies as parts (no extra model work for
+    the titles); any other embedder embeds "title. body" and the titles, in one call.
+    """
     titled = [i for i, r in enumerate(records) if r.title and r.text]
+    if hasattr(embedder, "embed_titled"):
+        full, titles = embedder.embed_titled([r.title for r in records],
+                                             [r.text[: textprep.EMBED_CHAR_LIMIT] for r in records])
+        return full, [titles[i] if r.title and r.text else None for i, r in enumerate(records)]
     texts = [textprep.embedding_text(r.title, r.text) for r in records] + [records[i].title for i in titled]
     vectors = embedder.embed(texts)
     title_vectors: list[np.ndarray | None] = [None] * len(records)

@@ -24,7 +24,7 @@ from datetime import datetime
 
 import numpy as np
 
-from context_store import ContextStore, EventFilter, EventRecord
+from context_store import ContextStore, EventContext, EventFilter, EventRecord
 from engine import text as textprep
 
 
@@ -104,12 +104,14 @@ class HybridRanker:
         w = self.weights
         terms = self._query_terms(query)
         scored = self._text_scores(query, terms, max(w.candidates, k), event_filter)
-        scored = sorted(scored, key=lambda c: c.text_score, reverse=True)[: max(3 * k, 30)]
-        records = self.store.get_events([c.seq for c in scored])
-        final = sorted(((self._final_score(query, records[c.seq], c.text_score), c) for c in scored
-                        if c.seq in records), key=lambda pair: pair[0], reverse=True)[:k]
+        contexts = self.store.get_contexts([c.seq for c in scored])  # every candidate, whatever k is
+        final = sorted(((self._final_score(query, contexts[c.seq], c.text_score), c) for c in scored
+                        if c.seq in contexts), key=lambda pair: (-pair[0], pair[1].seq))[:k]
+        records = self.store.get_events([c.seq for _, c in final])
         shared = self.store.terms_contained(terms, [c.seq for _, c in final])
-        return [self._explain(query, records[c.seq], score, c, shared[c.seq]) for score, c in final]
+        forms = textprep.surface_forms([query.text]) if final else {}
+        return [self._explain(query, records[c.seq], score, c, [forms.get(t, t) for t in shared[c.seq]])
+                for score, c in final if c.seq in records]
 
     def _query_terms(self, query: Query) -> list[str]:
         min_df = 2 if query.seq is not None else 1  # a stored query counts itself
@@ -138,7 +140,8 @@ class HybridRanker:
             out.append(_Scored(seq, float(sem), lex, weight * float(sem) + (1.0 - weight) * lex))
         return out
 
-    def _context(self, query: Query, record: EventRecord) -> tuple[bool, list[str], float, float]:
+    def _context(self, query: Query,
+                 record: EventContext | EventRecord) -> tuple[bool, list[str], float, float]:
         w = self.weights
         same_user = bool(query.user_id) and record.user_id == query.user_id
         shared = [s for s in record.systems if s in query.systems]
@@ -150,7 +153,7 @@ class HybridRanker:
             proximity = w.recency * math.exp(-gap_days / w.recency_days)
         return same_user, shared, boost, proximity
 
-    def _final_score(self, query: Query, record: EventRecord, text_score: float) -> float:
+    def _final_score(self, query: Query, record: EventContext, text_score: float) -> float:
         _, _, boost, proximity = self._context(query, record)
         return text_score * (1.0 + boost) + proximity
 

@@ -7,9 +7,13 @@
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable
+
+import snowballstemmer
 
 from context_store import LexicalTerms
 
@@ -50,6 +54,22 @@ def tokens(text: str) -> list[str]:
     return [_fold(t) for t in _TOKEN.findall(text)]
 
 
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+@functools.lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """The Snowball (Porter 2) English stem of a lower-cased word; words with digits stay whole."""
+    if any(c.isdigit() for c in word):
+        return word
+    return _STEMMER.stemWord(word)
+
+
+def is_content(word: str) -> bool:
+    """Whether a token carries content: two characters or more, not a stopword."""
+    return len(word) > 1 and word not in STOPWORDS
+
+
 def identifier_parts(text: str) -> list[str]:
     """Split camelCase / alphanumeric identifiers into their lower-cased parts."""
     parts: list[str] = []
@@ -71,10 +91,10 @@ class EventAnalyzer:
 
     Both columns are read as `lexical_field` tokens. An event's length counts every token
     (stopwords too, as BM25 length normalisation expects); only content terms (no stopwords, two
-    characters or more) are kept, the same terms `content_terms` makes of a query.
+    characters or more) are kept, stemmed: the same terms `content_terms` makes of a query.
     """
 
-    version = "hypercorr-text-1"
+    version = "hypercorr-text-2"  # 2: Snowball stems
 
     def __call__(self, title: str, text: str) -> LexicalTerms:
         """Per-term (title count, body count) and the event's length in tokens."""
@@ -84,18 +104,31 @@ class EventAnalyzer:
             words = tokens(lexical_field(field)) if field else []
             length += len(words)
             for word in words:
-                if len(word) > 1 and word not in STOPWORDS:
-                    counts.setdefault(word, [0, 0])[column] += 1
+                if is_content(word):
+                    counts.setdefault(stem(word), [0, 0])[column] += 1
         return LexicalTerms({t: (a, b) for t, (a, b) in counts.items()}, length)
 
 
 ANALYZER = EventAnalyzer()
 
 
+def content_words(text: str) -> list[str]:
+    """The content words of a text, as written (folded): whole tokens, then identifier parts."""
+    return [w for w in tokens(text) + identifier_parts(text) if is_content(w)]
+
+
 def content_terms(text: str) -> list[str]:
-    """Distinct non-stopword terms of a text (whole tokens and identifier parts), in order."""
-    candidates = tokens(text) + identifier_parts(text)
-    return [t for t in dict.fromkeys(candidates) if t not in STOPWORDS and len(t) > 1]
+    """Distinct index terms (stems of content words) of a text, in order of first appearance."""
+    return list(dict.fromkeys(stem(w) for w in content_words(text)))
+
+
+def surface_forms(texts: Iterable[str]) -> dict[str, str]:
+    """For each index term of the texts, the word it most often stands for there (for display)."""
+    seen = Counter(w for text in texts for w in content_words(text))
+    forms: dict[str, str] = {}
+    for word, _ in seen.most_common():  # most frequent first; ties keep first appearance
+        forms.setdefault(stem(word), word)
+    return forms
 
 
 def select_query_terms(text: str, max_terms: int, document_frequency: Callable[[Iterable[str]], dict[str, int]],

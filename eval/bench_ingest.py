@@ -50,6 +50,21 @@ class CountingEmbedder:
         finally:
             self.seconds += time.perf_counter() - start
 
+    def __getattr__(self, name: str) -> object:
+        """Pass `embed_titled` through (counted as one text per report) when the model has it."""
+        method = getattr(self.inner, name)
+        if name != "embed_titled":
+            return method
+
+        def counted(titles: Sequence[str], bodies: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+            self.texts += len(titles)
+            start = time.perf_counter()
+            try:
+                return method(titles, bodies)
+            finally:
+                self.seconds += time.perf_counter() - start
+        return counted
+
 
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

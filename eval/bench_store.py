@@ -33,7 +33,9 @@ STORE_PARTS = {
     "vector_search": "FAISS search",
     "get_vectors": "stored vectors (FAISS reconstruct)",
     "get_title_vectors": "title vectors (in memory)",
-    "get_events": "candidate rows (get_events SQL)",
+    "get_contexts": "candidate contexts (in memory)",
+    "get_events": "result rows (get_events SQL)",
+    "terms_contained": "shared terms (postings)",
 }
 
 
@@ -195,7 +197,8 @@ def hot_functions(engine: Engine, stored: int, queries: int, seed: int, top: int
 
 
 RESTART_PARTS = {("embedded.py", "_load_or_rebuild_index"): "FAISS snapshot",
-                 ("embedded.py", "_rebuild_graph"): "issue graph", ("sqlite_schema.py", "connect"): "SQLite open",
+                 ("embedded.py", "_rebuild_graph_and_contexts"): "issue graph and event contexts",
+                 ("lexical_index.py", "load"): "lexical postings", ("embedded.py", "_load_title_vectors"): "title vectors", ("sqlite_schema.py", "connect"): "SQLite open",
                  ("service.py", "_rebuild"): "narrative rebuild"}
 
 

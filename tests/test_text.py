@@ -39,10 +39,16 @@ def test_lexical_field_appends_parts_only_for_identifiers() -> None:
 
 
 def test_content_terms() -> None:
-    """Distinct, in order, without stopwords or one-letter terms, with identifier parts appended."""
-    terms = textprep.content_terms("The NativeAzureFs failed: the job FAILED in a loop, x")
-    assert terms == ["nativeazurefs", "failed", "job", "loop", "native", "azure", "fs"]
+    """Distinct stems, in order, without stopwords or one-letter terms, with identifier parts appended."""
+    terms = textprep.content_terms("The NativeAzureFs failed: the job FAILED in a loop, failing x")
+    assert terms == ["nativeazuref", "fail", "job", "loop", "nativ", "azur", "fs"]
     assert textprep.content_terms("the and of a") == []
+
+
+def test_surface_forms_show_each_stem_as_written() -> None:
+    """Each stem maps to the word it most often stands for (first seen on ties)."""
+    forms = textprep.surface_forms(["payments failed", "payment failing, payments declined"])
+    assert forms["payment"] == "payments" and forms["fail"] == "failed" and forms["declin"] == "declined"
 
 
 def test_embedding_text_joins_and_caps() -> None:
@@ -65,11 +71,11 @@ def frequency_lookup(frequencies: dict[str, int], asked: list[list[str]]) -> Cal
 def test_select_query_terms_picks_rarest_indexed_terms() -> None:
     """Highest-IDF (rarest) indexed terms come first, unindexed ones are dropped, the cap applies."""
     asked: list[list[str]] = []
-    df = frequency_lookup({"payments": 90, "page": 40, "timeout": 3, "gateway": 1, "slow": 60}, asked)
+    df = frequency_lookup({"payment": 90, "page": 40, "timeout": 3, "gateway": 1, "slow": 60}, asked)
     text = "payments page slow timeout gateway unknownword the"
     assert textprep.select_query_terms(text, 3, df, 100) == ["gateway", "timeout", "page"]
-    assert asked == [["payments", "page", "slow", "timeout", "gateway", "unknownword"]]
-    assert textprep.select_query_terms(text, 10, df, 100) == ["gateway", "timeout", "page", "slow", "payments"]
+    assert asked == [["payment", "page", "slow", "timeout", "gateway", "unknownword"]]  # stems are asked
+    assert textprep.select_query_terms(text, 10, df, 100) == ["gateway", "timeout", "page", "slow", "payment"]
 
 
 def test_select_query_terms_min_df_and_ties() -> None:

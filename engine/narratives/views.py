@@ -64,7 +64,9 @@ def distinctive_terms(members: Sequence[EventRecord], document_frequency: Callab
     def weight(term: str) -> float:
         return frequencies[term] * math.log(1.0 + total_documents / (1 + df.get(term, 0)))
     shared = [t for t in frequencies if frequencies[t] > 1 or len(members) == 1]
-    return sorted(shared or frequencies, key=lambda t: (-weight(t), t))[:count]
+    best = sorted(shared or frequencies, key=lambda t: (-weight(t), t))[:count]
+    forms = textprep.surface_forms(f"{m.title} {m.text}" for m in members)
+    return [forms.get(t, t) for t in best]
 
 
 def summary_lines(members: Sequence[EventRecord], vectors: np.ndarray, lines: int = 2) -> list[str]:
