@@ -164,6 +164,7 @@ class TermIndex:
             best = max(best, float(updated.max(initial=0.0)))
             if rest[i + 1] < best:  # pruning may be possible: raise the k-th best so far (a lower
                 threshold = self._kth(updated, depth, threshold)  # bound, read over this term's events)
+        running = None
         if position < len(lists):
             running = np.flatnonzero(totals > 0)
             for j in range(position, len(lists)):
@@ -181,7 +182,10 @@ class TermIndex:
                     totals[running[found]] += self._contribution(decoded.select(at[found]), idfs[j])
                 threshold = self._kth(totals[running], depth, threshold)
         totals[exclude] = 0.0
-        matched = np.flatnonzero(totals > 0)
+        if running is not None and len(running) >= depth:  # the top k never leave the running
+            matched = running[totals[running] > 0]
+        else:
+            matched = np.flatnonzero(totals > 0)
         if len(matched) > k:  # keep every event tied with the k-th, so ties break by seq below
             matched = matched[totals[matched] >= self._kth(totals[matched], k, 0.0)]
         order = np.lexsort((matched, -totals[matched]))[:k]

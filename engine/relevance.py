@@ -18,7 +18,9 @@ proximity is a small additive prior. The constants were chosen on the gitbugs/ha
 """
 from __future__ import annotations
 
+import heapq
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,7 +38,7 @@ class RelevanceWeights:
     semantic_short: float = 1.0
     full_terms: int = 15
     title_share: float = 0.5
-    candidates: int = 100
+    candidates: int = 50  # per side; at least k
     max_query_terms: int = 64
     title_weight: float = 2.0
     body_weight: float = 1.0
@@ -100,23 +102,38 @@ class HybridRanker:
         self.weights = weights or RelevanceWeights()
 
     def rank(self, query: Query, k: int, event_filter: EventFilter | None = None) -> list[RelatedHit]:
-        """The top-k related events, best first."""
+        """The top-k related events, best first.
+
+        Every candidate can get a final score; candidates are visited by text score, and the
+        visit stops once even the largest context boost and time prior could not lift the next
+        one into the top k (so the answer is exact, and the same whatever k is asked for).
+        """
         w = self.weights
-        terms = self._query_terms(query)
-        scored = self._text_scores(query, terms, max(w.candidates, k), event_filter)
-        contexts = self.store.get_contexts([c.seq for c in scored])  # every candidate, whatever k is
-        final = sorted(((self._final_score(query, contexts[c.seq], c.text_score), c) for c in scored
-                        if c.seq in contexts), key=lambda pair: (-pair[0], pair[1].seq))[:k]
+        words = textprep.content_words(query.text)
+        min_df = 2 if query.seq is not None else 1  # a stored query counts itself
+        terms = textprep.rarest_terms(list(dict.fromkeys(map(textprep.stem, words))), w.max_query_terms,
+                                      self.store.document_frequencies, min_df)
+        candidates = self._text_scores(query, terms, max(w.candidates, k), event_filter)
+        contexts = self.store.get_contexts([c.seq for c in candidates])
+        ceiling = 1.0 + w.same_user_boost * bool(query.user_id) + w.systems_boost * bool(query.systems)
+        prior = w.recency if query.occurred_at is not None else 0.0
+        final_score = self._final_scorer(query)
+        best: list[tuple[float, int, _Scored]] = []  # a min-heap of (score, -seq, candidate)
+        for c in sorted(candidates, key=lambda c: -c.text_score):
+            if len(best) == k and c.text_score * (ceiling if c.text_score > 0 else 1.0) + prior < best[0][0]:
+                break
+            if c.seq in contexts:
+                entry = (final_score(contexts[c.seq], c.text_score), -c.seq, c)
+                if len(best) < k:
+                    heapq.heappush(best, entry)
+                elif entry[:2] > best[0][:2]:
+                    heapq.heapreplace(best, entry)
+        final = [(score, c) for score, _, c in sorted(best, key=lambda e: (-e[0], -e[1]))]
         records = self.store.get_events([c.seq for _, c in final])
         shared = self.store.terms_contained(terms, [c.seq for _, c in final])
-        forms = textprep.surface_forms([query.text]) if final else {}
+        forms = textprep.forms_of_words(words) if final else {}
         return [self._explain(query, records[c.seq], score, c, [forms.get(t, t) for t in shared[c.seq]])
                 for score, c in final if c.seq in records]
-
-    def _query_terms(self, query: Query) -> list[str]:
-        min_df = 2 if query.seq is not None else 1  # a stored query counts itself
-        return textprep.select_query_terms(query.text, self.weights.max_query_terms,
-                                           self.store.document_frequencies, self.store.count(), min_df)
 
     def _text_scores(self, query: Query, terms: list[str], pool: int,
                      event_filter: EventFilter | None) -> list[_Scored]:
@@ -134,11 +151,10 @@ class HybridRanker:
         scale = self.store.lexical_self_score(terms, query.seq, columns) if query.seq is not None else 0.0
         scale = scale or max(lexical.values(), default=0.0) or 1.0
         weight = w.semantic_short - (w.semantic_short - w.semantic_long) * min(1.0, len(terms) / w.full_terms)
-        out = []
-        for seq, sem in zip(seqs, semantic):
-            lex = min(1.0, lexical.get(seq, 0.0) / scale)
-            out.append(_Scored(seq, float(sem), lex, weight * float(sem) + (1.0 - weight) * lex))
-        return out
+        lex = np.minimum(1.0, np.array([lexical.get(seq, 0.0) for seq in seqs]) / scale)
+        text = weight * semantic + (1.0 - weight) * lex
+        return [_Scored(seq, sem, lx, tx) for seq, sem, lx, tx in
+                zip(seqs, semantic.tolist(), lex.tolist(), text.tolist())]
 
     def _context(self, query: Query,
                  record: EventContext | EventRecord) -> tuple[bool, list[str], float, float]:
@@ -153,9 +169,23 @@ class HybridRanker:
             proximity = w.recency * math.exp(-gap_days / w.recency_days)
         return same_user, shared, boost, proximity
 
-    def _final_score(self, query: Query, record: EventContext, text_score: float) -> float:
-        _, _, boost, proximity = self._context(query, record)
-        return text_score * (1.0 + boost) + proximity
+    def _final_scorer(self, query: Query) -> Callable[[EventContext, float], float]:
+        """`text_score * (1 + boost) + proximity` for one query (the query's side worked out once)."""
+        w = self.weights
+        systems = set(query.systems)
+        moment = query.occurred_at.timestamp() if query.occurred_at is not None else None
+        scale = 86_400.0 * w.recency_days
+
+        def score(context: EventContext, text_score: float) -> float:
+            boost = w.same_user_boost if query.user_id and context.user_id == query.user_id else 0.0
+            if systems and context.systems:
+                shared = len(systems.intersection(context.systems))
+                if shared:
+                    boost += w.systems_boost * shared / len(systems.union(context.systems))
+            proximity = 0.0 if moment is None else \
+                w.recency * math.exp(-abs(context.occurred_at.timestamp() - moment) / scale)
+            return text_score * (1.0 + boost) + proximity
+        return score
 
     def _explain(self, query: Query, record: EventRecord, score: float, scored: _Scored,
                  shared_terms: list[str]) -> RelatedHit:

@@ -124,7 +124,12 @@ def content_terms(text: str) -> list[str]:
 
 def surface_forms(texts: Iterable[str]) -> dict[str, str]:
     """For each index term of the texts, the word it most often stands for there (for display)."""
-    seen = Counter(w for text in texts for w in content_words(text))
+    return forms_of_words(w for text in texts for w in content_words(text))
+
+
+def forms_of_words(words: Iterable[str]) -> dict[str, str]:
+    """For each stem of `words`, the word it most often stands for among them."""
+    seen = Counter(words)
     forms: dict[str, str] = {}
     for word, _ in seen.most_common():  # most frequent first; ties keep first appearance
         forms.setdefault(stem(word), word)
@@ -138,7 +143,12 @@ def select_query_terms(text: str, max_terms: int, document_frequency: Callable[[
     Terms that occur nowhere else cannot match anything; the rarest remaining terms carry the
     most information, so long reports keep those when they exceed `max_terms`.
     """
-    terms = content_terms(text)
+    return rarest_terms(content_terms(text), max_terms, document_frequency, min_df)
+
+
+def rarest_terms(terms: list[str], max_terms: int, document_frequency: Callable[[Iterable[str]], dict[str, int]],
+                 min_df: int = 1) -> list[str]:
+    """`select_query_terms` for terms already extracted (distinct, in text order)."""
     if not terms:
         return []
     frequencies = document_frequency(terms)
