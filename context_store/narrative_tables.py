@@ -224,10 +224,11 @@ class NarrativeTables:
                                   "ORDER BY seq", (narrative_id,)).fetchall()
 
     @_locked
-    def all_memberships(self) -> list[MemberRow]:
-        """Every membership, in seq order."""
-        rows = self._conn.execute("SELECT seq, narrative_id, micro_root, nn, assigned_by FROM narrative_members "
-                                  "ORDER BY seq")
+    def all_memberships(self, assigned_by: str | None = None) -> list[MemberRow]:
+        """Every membership (or those made `assigned_by` "auto" or "person"), in seq order."""
+        where = "" if assigned_by is None else " WHERE assigned_by = ?"
+        rows = self._conn.execute("SELECT seq, narrative_id, micro_root, nn, assigned_by FROM narrative_members"
+                                  f"{where} ORDER BY seq", () if assigned_by is None else (assigned_by,))
         return [MemberRow(*r) for r in rows]
 
     @_locked

@@ -144,8 +144,8 @@ class NarrativeService:
     # ---- consolidation --------------------------------------------------------------
     def consolidate(self, by: str = "auto") -> dict[str, int]:
         """Re-cluster the micro-clusters, keep ids stable, record merges and splits."""
-        rows = self.store.narratives.all_memberships()
-        must, cannot, pinned = self._constraints(rows)
+        pins = self.store.narratives.all_memberships(assigned_by="person")  # not every row: stores grow
+        must, cannot, pinned = self._constraints(pins)
         free = [m for m in range(len(self.clusterer.micro_roots)) if m not in pinned]
         must += self._context_links(free, cannot)
         groups = self.clusterer.regroup(free, must, cannot)
@@ -165,6 +165,7 @@ class NarrativeService:
             changed = [(m, n) for m, n in mapping.items() if previous[m] != n]
             self.clusterer.relabel(mapping)
             moved = {self.clusterer.micro_roots[m]: n for m, n in changed}
+            rows = tables.member_rows([seq for m, _ in changed for seq in self.clusterer.micro_members[m]])
             tables.assign([MemberRow(r.seq, moved[r.micro_root], r.micro_root, r.nn, r.assigned_by)
                            for r in rows if r.micro_root in moved], at)
         return {"narratives": len(groups), "merged": len(plan.absorbed), "split": len(plan.split_parents),
