@@ -164,8 +164,14 @@ class LexicalIndex:
         return self._index.document_frequencies(terms)
 
     def terms_contained(self, terms: Sequence[str], seqs: Sequence[int]) -> dict[int, list[str]]:
-        """For each event in `seqs`, which of `terms` it contains."""
-        return self._index.contained(terms, seqs)
+        """For each event in `seqs`, which of `terms` it contains (read from the events' own term rows)."""
+        ids = {self._ids[t]: t for t in dict.fromkeys(terms) if t in self._ids}
+        found: dict[int, list[str]] = {int(s): [] for s in seqs}
+        for chunk, marks in sqlite_rows.in_chunks(list(found)):
+            for seq, blob in self._conn.execute(f"SELECT seq, postings FROM event_terms WHERE seq IN ({marks})", chunk):
+                present = set(np.frombuffer(blob, dtype=POSTING)["term"].tolist())
+                found[seq] = [t for i, t in ids.items() if i in present]
+        return found
 
     def memory_bytes(self) -> int:
         """Approximate bytes of the in-memory postings."""

@@ -229,19 +229,6 @@ class TermIndex:
                 if at < len(packed) and int(packed[at]) >> 32 == seq:
                     yield term, int(packed[at]), len(packed)
 
-    def contained(self, terms: Sequence[str], seqs: Sequence[int]) -> dict[int, list[str]]:
-        """For each event, which of `terms` it contains (in the order given)."""
-        found: dict[int, list[str]] = {int(s): [] for s in seqs}
-        wanted = np.array(sorted(found), dtype=np.int64)
-        for term in dict.fromkeys(terms):
-            postings = self._postings.get(term)
-            if postings and len(wanted):
-                packed = np.frombuffer(postings, dtype=np.int64)
-                at = np.minimum(np.searchsorted(packed, wanted << 32), len(packed) - 1)
-                for seq in wanted[(packed[at] >> 32) == wanted].tolist():
-                    found[seq].append(term)
-        return found
-
     def memory_bytes(self) -> int:
         """Approximate bytes held by postings and lengths."""
         return sum(p.itemsize * len(p) for p in self._postings.values()) + self._lengths.nbytes

@@ -180,6 +180,13 @@ def test_document_frequencies(store: ContextStore, seqs: dict[str, int]) -> None
     assert store.document_frequencies(["payments", "loop", "absent"]) == {"payments": 2, "loop": 1, "absent": 0}
 
 
+def test_terms_contained(store: ContextStore, seqs: dict[str, int]) -> None:
+    """Which of the terms each event holds, in the order the terms were given; unknown terms and
+    unknown events hold nothing."""
+    found = store.terms_contained(["retry", "payments", "loop", "absent"], [seqs["e4"], seqs["e3"], 999])
+    assert found == {seqs["e4"]: ["retry", "payments"], seqs["e3"]: ["loop"], 999: []}
+
+
 def test_histories(store: ContextStore, seqs: dict[str, int]) -> None:
     """Histories are in time order, windowed [since, until), and paged."""
     assert [e.id for e in store.user_history("u2")] == ["e3", "e4"]
