@@ -62,8 +62,3 @@ class DecodedPostings:
     def clear(self) -> None:
         """Drop everything."""
         self._entries.clear()
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes held."""
-        return sum(e.seqs.nbytes + e.tf.nbytes + e.lengths.nbytes for e in self._entries.values())

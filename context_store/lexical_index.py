@@ -172,7 +172,3 @@ class LexicalIndex:
                 present = set(np.frombuffer(blob, dtype=POSTING)["term"].tolist())
                 found[seq] = [t for i, t in ids.items() if i in present]
         return found
-
-    def memory_bytes(self) -> int:
-        """Approximate bytes of the in-memory postings."""
-        return self._index.memory_bytes()

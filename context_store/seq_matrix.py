@@ -40,8 +40,3 @@ class SeqMatrix:
         inside = (index >= 0) & (index < len(self._rows))
         out[inside] = self._rows[index[inside]]
         return out
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes held."""
-        return int(self._rows.nbytes)

@@ -228,7 +228,3 @@ class TermIndex:
                 at = int(np.searchsorted(packed, seq << 32))  # entries sort by seq first
                 if at < len(packed) and int(packed[at]) >> 32 == seq:
                     yield term, int(packed[at]), len(packed)
-
-    def memory_bytes(self) -> int:
-        """Approximate bytes held by postings and lengths."""
-        return sum(p.itemsize * len(p) for p in self._postings.values()) + self._lengths.nbytes

@@ -111,7 +111,7 @@ class HybridRanker:
         w = self.weights
         words = textprep.content_words(query.text)
         min_df = 2 if query.seq is not None else 1  # a stored query counts itself
-        terms = textprep.rarest_terms(list(dict.fromkeys(map(textprep.stem, words))), w.max_query_terms,
+        terms = textprep.rarest_terms(textprep.distinct_stems(words), w.max_query_terms,
                                       self.store.document_frequencies, min_df)
         candidates = self._text_scores(query, terms, max(w.candidates, k), event_filter)
         contexts = self.store.get_contexts([c.seq for c in candidates])

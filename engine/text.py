@@ -117,9 +117,14 @@ def content_words(text: str) -> list[str]:
     return [w for w in tokens(text) + identifier_parts(text) if is_content(w)]
 
 
+def distinct_stems(words: Iterable[str]) -> list[str]:
+    """The stems of `words`, each once, in order of first appearance."""
+    return list(dict.fromkeys(stem(w) for w in words))
+
+
 def content_terms(text: str) -> list[str]:
     """Distinct index terms (stems of content words) of a text, in order of first appearance."""
-    return list(dict.fromkeys(stem(w) for w in content_words(text)))
+    return distinct_stems(content_words(text))
 
 
 def surface_forms(texts: Iterable[str]) -> dict[str, str]:
@@ -136,19 +141,14 @@ def forms_of_words(words: Iterable[str]) -> dict[str, str]:
     return forms
 
 
-def select_query_terms(text: str, max_terms: int, document_frequency: Callable[[Iterable[str]], dict[str, int]],
-                       total_documents: int, min_df: int = 1) -> list[str]:
-    """The query's terms that occur in at least `min_df` stored events, rarest first, at most `max_terms`.
+def rarest_terms(terms: list[str], max_terms: int, document_frequency: Callable[[Iterable[str]], dict[str, int]],
+                 min_df: int = 1) -> list[str]:
+    """The query terms (distinct, in text order) that occur in at least `min_df` stored events,
+    rarest first, at most `max_terms`.
 
     Terms that occur nowhere else cannot match anything; the rarest remaining terms carry the
     most information, so long reports keep those when they exceed `max_terms`.
     """
-    return rarest_terms(content_terms(text), max_terms, document_frequency, min_df)
-
-
-def rarest_terms(terms: list[str], max_terms: int, document_frequency: Callable[[Iterable[str]], dict[str, int]],
-                 min_df: int = 1) -> list[str]:
-    """`select_query_terms` for terms already extracted (distinct, in text order)."""
     if not terms:
         return []
     frequencies = document_frequency(terms)

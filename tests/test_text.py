@@ -68,19 +68,19 @@ def frequency_lookup(frequencies: dict[str, int], asked: list[list[str]]) -> Cal
     return df
 
 
-def test_select_query_terms_picks_rarest_indexed_terms() -> None:
+def test_rarest_terms_picks_rarest_indexed_terms() -> None:
     """Highest-IDF (rarest) indexed terms come first, unindexed ones are dropped, the cap applies."""
     asked: list[list[str]] = []
     df = frequency_lookup({"payment": 90, "page": 40, "timeout": 3, "gateway": 1, "slow": 60}, asked)
     text = "payments page slow timeout gateway unknownword the"
-    assert textprep.select_query_terms(text, 3, df, 100) == ["gateway", "timeout", "page"]
+    assert textprep.rarest_terms(textprep.content_terms(text), 3, df) == ["gateway", "timeout", "page"]
     assert asked == [["payment", "page", "slow", "timeout", "gateway", "unknownword"]]  # stems are asked
-    assert textprep.select_query_terms(text, 10, df, 100) == ["gateway", "timeout", "page", "slow", "payment"]
+    assert textprep.rarest_terms(textprep.content_terms(text), 10, df) == ["gateway", "timeout", "page", "slow", "payment"]
 
 
-def test_select_query_terms_min_df_and_ties() -> None:
+def test_rarest_terms_min_df_and_ties() -> None:
     """min_df drops terms seen only in the query's own event; equal frequencies keep text order."""
     df = frequency_lookup({"login": 1, "loop": 2, "sso": 2, "redirect": 5}, [])
-    assert textprep.select_query_terms("redirect sso login loop", 10, df, 50) == ["login", "sso", "loop", "redirect"]
-    assert textprep.select_query_terms("redirect sso login loop", 10, df, 50, min_df=2) == ["sso", "loop", "redirect"]
-    assert textprep.select_query_terms("the and of", 10, df, 50) == []
+    assert textprep.rarest_terms(textprep.content_terms("redirect sso login loop"), 10, df) == ["login", "sso", "loop", "redirect"]
+    assert textprep.rarest_terms(textprep.content_terms("redirect sso login loop"), 10, df, min_df=2) == ["sso", "loop", "redirect"]
+    assert textprep.rarest_terms(textprep.content_terms("the and of"), 10, df) == []
