@@ -22,6 +22,7 @@ import heapq
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import datetime
 
 import numpy as np
@@ -86,6 +87,13 @@ class RelatedHit:
     evidence: Evidence
 
 
+class _Signals(NamedTuple):
+    same_user: bool
+    shared_systems: list[str]
+    boost: float
+    proximity: float
+
+
 @dataclass(frozen=True)
 class _Scored:
     seq: int
@@ -117,13 +125,14 @@ class HybridRanker:
         contexts = self.store.get_contexts([c.seq for c in candidates])
         ceiling = 1.0 + w.same_user_boost * bool(query.user_id) + w.systems_boost * bool(query.systems)
         prior = w.recency if query.occurred_at is not None else 0.0
-        final_score = self._final_scorer(query)
+        signals = self._context(query)
         best: list[tuple[float, int, _Scored]] = []  # a min-heap of (score, -seq, candidate)
         for c in sorted(candidates, key=lambda c: -c.text_score):
             if len(best) == k and c.text_score * (ceiling if c.text_score > 0 else 1.0) + prior < best[0][0]:
                 break
             if c.seq in contexts:
-                entry = (final_score(contexts[c.seq], c.text_score), -c.seq, c)
+                context = signals(contexts[c.seq])
+                entry = (c.text_score * (1.0 + context.boost) + context.proximity, -c.seq, c)
                 if len(best) < k:
                     heapq.heappush(best, entry)
                 elif entry[:2] > best[0][:2]:
@@ -156,40 +165,27 @@ class HybridRanker:
         return [_Scored(seq, sem, lx, tx) for seq, sem, lx, tx in
                 zip(seqs, semantic.tolist(), lex.tolist(), text.tolist())]
 
-    def _context(self, query: Query,
-                 record: EventContext | EventRecord) -> tuple[bool, list[str], float, float]:
-        w = self.weights
-        same_user = bool(query.user_id) and record.user_id == query.user_id
-        shared = [s for s in record.systems if s in query.systems]
-        shared_share = len(shared) / max(1, len(set(query.systems) | set(record.systems)))
-        boost = w.same_user_boost * same_user + w.systems_boost * shared_share
-        proximity = 0.0
-        if query.occurred_at is not None:
-            gap_days = abs((record.occurred_at - query.occurred_at).total_seconds()) / 86_400.0
-            proximity = w.recency * math.exp(-gap_days / w.recency_days)
-        return same_user, shared, boost, proximity
-
-    def _final_scorer(self, query: Query) -> Callable[[EventContext, float], float]:
-        """`text_score * (1 + boost) + proximity` for one query (the query's side worked out once)."""
+    def _context(self, query: Query) -> Callable[[EventContext | EventRecord], _Signals]:
+        """The context signals of a candidate for one query (the query's side worked out once)."""
         w = self.weights
         systems = set(query.systems)
         moment = query.occurred_at.timestamp() if query.occurred_at is not None else None
         scale = 86_400.0 * w.recency_days
 
-        def score(context: EventContext, text_score: float) -> float:
-            boost = w.same_user_boost if query.user_id and context.user_id == query.user_id else 0.0
-            if systems and context.systems:
-                shared = len(systems.intersection(context.systems))
-                if shared:
-                    boost += w.systems_boost * shared / len(systems.union(context.systems))
+        def signals(candidate: EventContext | EventRecord) -> _Signals:
+            same_user = bool(query.user_id) and candidate.user_id == query.user_id
+            shared = [s for s in candidate.systems if s in systems] if systems else []
+            boost = w.same_user_boost * same_user
+            if shared:
+                boost += w.systems_boost * len(shared) / len(systems.union(candidate.systems))
             proximity = 0.0 if moment is None else \
-                w.recency * math.exp(-abs(context.occurred_at.timestamp() - moment) / scale)
-            return text_score * (1.0 + boost) + proximity
-        return score
+                w.recency * math.exp(-abs(candidate.occurred_at.timestamp() - moment) / scale)
+            return _Signals(same_user, shared, boost, proximity)
+        return signals
 
     def _explain(self, query: Query, record: EventRecord, score: float, scored: _Scored,
                  shared_terms: list[str]) -> RelatedHit:
-        same_user, shared, boost, proximity = self._context(query, record)
+        same_user, shared, boost, proximity = self._context(query)(record)
         gap = None
         if query.occurred_at is not None:
             gap = round((record.occurred_at - query.occurred_at).total_seconds() / 3600.0, 2)

@@ -26,7 +26,6 @@ from eval.bench_data import SyntheticEvents
 # Store methods a related() call may go through, with the label they get in the breakdown.
 STORE_PARTS = {
     "get_event": "anchor row (get_event SQL)",
-    "count": "event count for term selection",
     "document_frequencies": "term DF (in memory)",
     "lexical_search": "BM25 query (in-memory postings)",
     "lexical_self_score": "BM25 self score",
