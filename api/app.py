@@ -11,6 +11,7 @@ from api.errors import install_error_handlers
 from api.routes import events, health, narratives, people
 from api.schemas import EventBatchIn
 from engine import Engine, EventIn, Settings
+from engine.heap import freeze_loaded_state
 
 log = logging.getLogger("hypercorr.api")
 
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None, engine_factory: Callable[[Setti
         try:
             if on_ready is not None:
                 on_ready(engine)
+            freeze_loaded_state()  # the loaded indexes live as long as the process
             log.info("hypercorr ready: %d events, backend=%s", engine.stats().events, settings.backend)
             yield
         finally:
