@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from mcp.server.mcpserver import MCPServer
 
 from api.app import create_app
 from api.mcp.access import Access, credential
@@ -110,6 +109,7 @@ def test_feedback_needs_the_ingest_scope(base_url: str) -> None:
     ("related_reports", {"event_id": "fb-1", "filters": {"since": "2026-03-01T00:00:00"}}, "since"),
     ("related_reports", {"event_id": "fb-1", "filters": {"colour": "red"}}, "colour"),
     ("related_reports", {}, "event_id"),
+    ("related_reports", {"event_id": "fb-1", "kinds": ["alert"]}, "kinds"),
     ("search_reports", {"text": "   "}, "text"),
     ("list_narratives", {"status": "sleeping"}, "status"),
     ("list_narratives", {"since": "yesterday"}, "since"),
@@ -162,6 +162,6 @@ def test_credential_sources() -> None:
 
 def test_a_tool_without_a_context_parameter_is_refused() -> None:
     """Registration refuses a tool that could not check its scope."""
-    registry = Registry(MCPServer("t"), lambda: None, Access(None))  # type: ignore[arg-type, return-value]
+    registry = Registry(lambda: None, Access(None))  # type: ignore[arg-type, return-value]
     with pytest.raises(TypeError, match="ctx: Context"):
         registry.tool("read", title="x")(lambda: None)

@@ -32,8 +32,10 @@ INSTRUCTIONS = (
 def build_server(engine: Callable[[], Engine], verifier: KeyVerifier | None) -> tuple[MCPServer, Registry]:
     """An MCP server answering from `engine()`; `verifier=None` trusts every caller (stdio)."""
     logging.getLogger("mcp").setLevel(logging.WARNING)  # the SDK's INFO lines quote callers' ids and errors
-    server = MCPServer("hypercorr", title="hypercorr", version="0.1.0", instructions=INSTRUCTIONS)
-    registry = Registry(server, engine, Access(verifier))
+    registry = Registry(engine, Access(verifier))
     for module in TOOL_MODULES:
         module.register(registry)
+    server = MCPServer("hypercorr", title="hypercorr", version="0.1.0", instructions=INSTRUCTIONS,
+                       tools=registry.tools)
+    registry.install(server)
     return server, registry
