@@ -18,6 +18,7 @@ import uvicorn
 
 from api.app import create_app
 from api.mcp.access import Access, credential
+from api.mcp.http import transport_security
 from api.mcp.registry import Registry
 from engine import Engine, Settings
 from tests.fakes import HashingEmbedder
@@ -165,3 +166,15 @@ def test_a_tool_without_a_context_parameter_is_refused() -> None:
     registry = Registry(lambda: None, Access(None))  # type: ignore[arg-type, return-value]
     with pytest.raises(TypeError, match="ctx: Context"):
         registry.tool("read", title="x")(lambda: None)
+
+
+def test_dns_rebinding_protection(base_url: str) -> None:
+    """/mcp answers only loopback Host headers unless more are configured ('*': any)."""
+    response = httpx.post(f"{base_url}/mcp", trust_env=False, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                          headers={"Host": "evil.example", "Authorization": "Bearer admin-key",
+                                   "Accept": "application/json, text/event-stream"})
+    assert response.status_code == 421
+    configured = transport_security(["hypercorr.internal:8000"])
+    assert configured.enable_dns_rebinding_protection and "hypercorr.internal:8000" in configured.allowed_hosts
+    assert "https://hypercorr.internal:8000" in configured.allowed_origins
+    assert not transport_security(["*"]).enable_dns_rebinding_protection

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 from collections.abc import Callable
 from functools import partial
@@ -13,7 +14,7 @@ import httpx
 import pytest
 from mcp.client.stdio import StdioServerParameters
 
-from tests.e2e.conftest import REPO, Server, corpus, lock_is_free
+from tests.e2e.conftest import REPO, STARTUP_TIMEOUT, Server, corpus, lock_is_free
 from tests.mcp_client import error_text, http_session, resource_json, run, stdio_session, structured
 
 pytestmark = pytest.mark.e2e
@@ -98,6 +99,13 @@ def check(answers: dict[str, Any], expected: dict[str, Any], feedback: dict[str,
     assert len(answers["after_errors"]["narratives"]) == 1
 
 
+def _child_env() -> dict[str, str]:
+    """This environment without HYPERCORR_ settings, offline model loading."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERCORR_")}
+    env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"})
+    return env
+
+
 @pytest.fixture(scope="module")
 def server(launch, tmp_path_factory) -> Server:
     """A real server holding the corpus, after one confirmed link (made over HTTP)."""
@@ -127,13 +135,20 @@ def test_mcp_over_http_agrees_with_the_http_api(server: Server, state: dict[str,
     assert http_answers(server.client, state["narrative_id"]) == state["expected"]  # the repeated confirm changed nothing
 
 
+def test_stdio_on_a_data_dir_held_by_the_server_is_a_clear_error(server: Server, state: dict[str, Any]) -> None:
+    """`hypercorr mcp` on a directory a running server holds exits 2 with a message; stdout stays clean."""
+    done = subprocess.run([sys.executable, "-m", "api.cli", "mcp", "--data-dir", str(server.data_dir)],
+                          cwd=REPO, env=_child_env(), stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=STARTUP_TIMEOUT)
+    assert done.returncode == 2 and done.stdout == ""
+    assert "error:" in done.stderr and str(server.data_dir) in done.stderr
+
+
 def test_mcp_over_stdio_agrees_with_the_http_api(server: Server, state: dict[str, Any]) -> None:
     """`python -m api.cli mcp` on the same data dir (server stopped) answers as the HTTP API did."""
     assert server.stop() in (0, -signal.SIGTERM)  # uvicorn re-raises the signal after a clean shutdown
     assert lock_is_free(server.data_dir)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERCORR_")}
-    env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"})
-    params = StdioServerParameters(command=sys.executable, cwd=str(REPO), env=env,
+    params = StdioServerParameters(command=sys.executable, cwd=str(REPO), env=_child_env(),
                                    args=["-m", "api.cli", "mcp", "--data-dir", str(server.data_dir)])
     answers = run(partial(stdio_session, params), lambda c: ask_everything(c, state["narrative_id"]))
     check(answers, state["expected"], state["feedback"])
