@@ -178,3 +178,13 @@ def test_dns_rebinding_protection(base_url: str) -> None:
     assert configured.enable_dns_rebinding_protection and "hypercorr.internal:8000" in configured.allowed_hosts
     assert "https://hypercorr.internal:8000" in configured.allowed_origins
     assert not transport_security(["*"]).enable_dns_rebinding_protection
+
+
+def test_get_narrative_can_keep_only_the_latest_members(base_url: str) -> None:
+    """`max_members` keeps the latest members by time, in the HTTP API's order; `size` stays the full count."""
+    narrative = structured(call(base_url, "reader-key", "narrative_for_event", {"event_id": "fb-1"}))
+    full = httpx.get(f"{base_url}/v1/narratives/{narrative['id']}", trust_env=False).json()
+    assert narrative == full and len(full["members"]) >= 2
+    cut = structured(call(base_url, "reader-key", "get_narrative", {"narrative_id": full["id"], "max_members": 1}))
+    latest = max(full["members"], key=lambda m: m["event"]["occurred_at"])
+    assert cut["members"] == [latest] and cut["size"] == full["size"]

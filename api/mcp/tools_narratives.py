@@ -13,14 +13,15 @@ from engine.narratives.queries import NarrativeDetail, NarrativeQuery
 Status = Literal["emerging", "active", "cooling", "dormant", "resolved"]
 NarrativeId = Annotated[str, Field(min_length=1, description="Narrative id, e.g. N-000012 (merged ids still work).")]
 MaxMembers = Annotated[int, Field(ge=1, le=1000, description=(
-    "Return at most this many member reports, the most recent ones; `size` is the full count."))]
+    "Return at most this many member reports, the latest by time; `size` is the full count."))]
 
 
 def narrative_out(detail: NarrativeDetail, max_members: int | None = None) -> NarrativeOut:
     """The HTTP API's narrative answer, its member list cut to the most recent `max_members`."""
     shaped = NarrativeOut.of_detail(detail)
     if max_members is not None and len(shaped.members) > max_members:
-        shaped.members = shaped.members[-max_members:]
+        latest = {id(m) for m in sorted(shaped.members, key=lambda m: m.event.occurred_at)[-max_members:]}
+        shaped.members = [m for m in shaped.members if id(m) in latest]
     return shaped
 
 
