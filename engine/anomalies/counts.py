@@ -4,9 +4,10 @@ For one series (a system or a narrative) and an hour bucket with hour-of-day h a
 
 1. level: the series' events per hour, a Gamma posterior from its own decayed history of every
    hour, started from the pooled rate of all series (`prior_hours` pseudo-hours of it);
-2. hour-of-day: prior mean level * g[h], where g is the pooled hour-of-day profile of all events
-   (shrunk to flat), worth `day_prior_days` pseudo-days; updated with this series' own counts at
-   hour h on earlier days (decayed by `day_decay` per day);
+2. hour-of-day: prior mean level * g[h], where g is the pooled hour-of-day profile of the pooled
+   series (the systems) learnt so far, each hour's rate shrunk towards the all-hours rate by
+   `profile_prior_days` pseudo-days; worth `day_prior_days` pseudo-days; updated with this series'
+   own counts at hour h on earlier days (decayed by `day_decay` per day);
 3. hour-of-week: the hour-of-day posterior, discounted to `week_weight` of its strength, updated
    with the counts at the same hour on earlier weeks (decayed by `week_decay` per week).
 
@@ -40,7 +41,7 @@ class CountParams:
     week_weight: float = 0.5
     week_decay: float = 0.8
     level_decay: float = 0.995
-    profile_pseudo: float = 5.0
+    profile_prior_days: float = 2.0
     threshold: float = 4.0
     min_count: int = 3
     min_ratio: float = 2.0
@@ -57,12 +58,15 @@ class BucketAnomaly:
     score: float
     history_days: int
     history_weeks: int
+    pooled_factor: float
 
 
-def pooled_profile(hour_totals: np.ndarray, pseudo: float) -> np.ndarray:
-    """Hour-of-day shape of all events (mean 1), shrunk towards flat by `pseudo` counts per hour."""
-    mean = hour_totals.sum() / HOURS_PER_DAY
-    return (hour_totals + pseudo) / (mean + pseudo)
+def pooled_factor(hour_sum: float, hour_days: float, all_sum: float, all_days: float, prior_days: float) -> float:
+    """Pooled hour-of-day factor: the hour's rate over the all-hours rate, shrunk to 1 by `prior_days`."""
+    if all_sum <= 0:
+        return 1.0
+    mean_rate = all_sum / all_days
+    return (hour_sum + prior_days * mean_rate) / ((hour_days + prior_days) * mean_rate)
 
 
 def tail_score(observed: np.ndarray, shape: np.ndarray, rate: np.ndarray) -> np.ndarray:
@@ -77,14 +81,14 @@ class CountModel:
     def __init__(self, params: CountParams | None = None):
         self.params = params or CountParams()
 
-    def run(self, counts: np.ndarray, starts: np.ndarray, first_hour_of_week: int, profile: np.ndarray,
+    def run(self, counts: np.ndarray, starts: np.ndarray, first_hour_of_week: int, pooled: np.ndarray,
             from_bucket: int = 0) -> list[BucketAnomaly]:
         """Scan every bucket in time order (learning from all), reporting anomalies at >= from_bucket.
 
         `counts` is float [series, buckets]; series i begins at bucket `starts[i]` (its first
         event: nothing is learnt or flagged before); bucket 0 starts at hour-of-week
-        `first_hour_of_week` (0 = Monday 00:00 UTC); `profile` is the pooled hour-of-day shape
-        (24 values, mean 1).
+        `first_hour_of_week` (0 = Monday 00:00 UTC); `pooled` marks the series whose counts make
+        the pooled hour-of-day profile (learnt online, like everything else).
         """
         p = self.params
         n_series, n_buckets = counts.shape
@@ -98,6 +102,8 @@ class CountModel:
         week_sum = np.zeros((n_series, HOURS_PER_WEEK))
         week_n = np.zeros((n_series, HOURS_PER_WEEK))
         week_seen = np.zeros((n_series, HOURS_PER_WEEK), dtype=int)
+        pool_sum = np.zeros(HOURS_PER_DAY)
+        pool_days = np.zeros(HOURS_PER_DAY)
         found: list[BucketAnomaly] = []
         for b in range(n_buckets):
             w = (first_hour_of_week + b) % HOURS_PER_WEEK
@@ -105,7 +111,8 @@ class CountModel:
             observed = counts[:, b]
             live = starts <= b
             level = (level_sum + p.prior_hours * pooled_rate) / (level_n + p.prior_hours)
-            day_shape = p.day_prior_days * level * profile[h] + day_sum[:, h]
+            factor = pooled_factor(pool_sum[h], pool_days[h], pool_sum.sum(), pool_days.sum(), p.profile_prior_days)
+            day_shape = p.day_prior_days * level * factor + day_sum[:, h]
             day_rate = p.day_prior_days + day_n[:, h]
             shape = p.week_weight * day_shape + week_sum[:, w]
             rate = p.week_weight * day_rate + week_n[:, w]
@@ -117,7 +124,7 @@ class CountModel:
                     for i, s in zip(candidates, scores):
                         if s >= p.threshold:
                             found.append(BucketAnomaly(int(i), b, int(observed[i]), float(expected[i]), float(s),
-                                                       int(day_seen[i, h]), int(week_seen[i, w])))
+                                                       int(day_seen[i, h]), int(week_seen[i, w]), factor))
             level_sum = np.where(live, level_sum * p.level_decay + observed, level_sum)
             level_n = np.where(live, level_n * p.level_decay + 1.0, level_n)
             day_sum[:, h] = np.where(live, day_sum[:, h] * p.day_decay + observed, 0.0)
@@ -126,4 +133,6 @@ class CountModel:
             week_sum[:, w] = np.where(live, week_sum[:, w] * p.week_decay + observed, 0.0)
             week_n[:, w] = np.where(live, week_n[:, w] * p.week_decay + 1.0, 0.0)
             week_seen[:, w] += live
+            pool_sum[h] = pool_sum[h] * p.day_decay + observed[pooled].sum()
+            pool_days[h] = pool_days[h] * p.day_decay + 1.0
         return found

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from context_store import ContextStore
-from engine.anomalies.counts import HOURS_PER_DAY, BucketAnomaly, CountModel, CountParams, pooled_profile
+from engine.anomalies.counts import BucketAnomaly, CountModel, CountParams
 from engine.anomalies.series import HOUR, CountSeries, hourly_counts
 
 LOOKBACK = timedelta(days=90)  # history older than this (before the stream's clock) is not read
@@ -29,10 +29,10 @@ class Anomaly:
     why: str
 
 
-def _why(found: BucketAnomaly, start: datetime, profile_factor: float) -> str:
+def _why(found: BucketAnomaly, start: datetime) -> str:
     return (f"{found.observed} events in the hour from {start:%a %d %b %H:%M} UTC where {found.expected:.1f} "
             f"were expected (history at this hour of day: {found.history_days} day(s); at this hour of the "
-            f"week: {found.history_weeks} week(s); pooled hour-of-day profile x{profile_factor:.2f}); "
+            f"week: {found.history_weeks} week(s); pooled hour-of-day profile x{found.pooled_factor:.2f}); "
             f"P(count >= {found.observed}) = 10^-{found.score:.1f}")
 
 
@@ -75,25 +75,23 @@ class AnomalyService:
     def _detect(self, series: CountSeries) -> list[Anomaly]:
         if not series.keys:
             return []
-        hours = (series.first_hour_of_week + np.arange(series.counts.shape[1])) % HOURS_PER_DAY
-        totals = np.bincount(hours, weights=series.counts[[k.scope == "system" for k in series.keys]].sum(axis=0)
-                             if any(k.scope == "system" for k in series.keys) else series.counts.sum(axis=0),
-                             minlength=HOURS_PER_DAY)
-        profile = pooled_profile(totals, self.model.params.profile_pseudo)
+        pooled = np.array([k.scope == "system" for k in series.keys])
+        if not pooled.any():  # events without systems: their narratives make the pooled profile
+            pooled = ~pooled
         out = []
-        for found in self.model.run(series.counts, series.starts, series.first_hour_of_week, profile):
+        for found in self.model.run(series.counts, series.starts, series.first_hour_of_week, pooled):
             key = series.keys[found.series]
             start = series.bucket_start(found.bucket)
             out.append(Anomaly(key.scope, key.name, start, start + HOUR, found.observed, round(found.expected, 3),
-                               round(found.score, 2), _why(found, start, float(profile[start.hour]))))
+                               round(found.score, 2), _why(found, start)))
         out.sort(key=lambda a: (-a.bucket_start.timestamp(), -a.score))
         return out
 
-    def list(self, since: datetime | None = None, scope: str | None = None, limit: int = 50,
-             offset: int = 0) -> list[Anomaly]:
-        """Anomalies whose bucket ends after `since`, optionally of one scope, paginated."""
+    def list(self, since: datetime | None = None, until: datetime | None = None, scope: str | None = None,
+             limit: int = 50, offset: int = 0) -> list[Anomaly]:
+        """Anomalies whose hour ends after `since` and starts before `until`, optionally of one scope, paginated."""
         chosen = [a for a in self.all() if (since is None or a.bucket_end > since)
-                  and (scope is None or a.scope == scope)]
+                  and (until is None or a.bucket_start < until) and (scope is None or a.scope == scope)]
         return chosen[offset:offset + limit]
 
     def narrative_flags(self) -> dict[str, Anomaly]:
