@@ -3,16 +3,21 @@
 For one series (a system or a narrative) and an hour bucket with hour-of-day h and hour-of-week w:
 
 1. level: the series' events per hour, a Gamma posterior from its own decayed history of every
-   hour, started from the pooled rate of all series (`prior_hours` pseudo-hours of it);
+   hour, started from the pooled rate of all series (`prior_hours` pseudo-hours of it); counts
+   enter it winsorised at expected + `level_clip` predictive standard deviations (robust: a
+   burst does not lift every hour, while its own hour slot learns it in full);
 2. hour-of-day: prior mean level * g[h], where g is the pooled hour-of-day profile of the pooled
    series (the systems) learnt so far, each hour's rate shrunk towards the all-hours rate by
    `profile_prior_days` pseudo-days; worth `day_prior_days` pseudo-days; updated with this series'
    own counts at hour h on earlier days (decayed by `day_decay` per day);
-3. hour-of-week: the hour-of-day posterior, discounted to `week_weight` of its strength, updated
-   with the counts at the same hour on earlier weeks (decayed by `week_decay` per week).
+3. hour-of-week: a weekday factor on the hour-of-day rate, the ratio of this series' counts at
+   the same hour on earlier weeks (decayed by `week_decay` per week) to what the hour-of-day rate
+   expected, shrunk to 1 by `week_prior_weeks` pseudo-weeks; it scales the hour-of-day Gamma
+   (shape a, rate b / factor), so the weekday pattern moves the mean without discarding the
+   confidence the daily history gave.
 
 The predictive distribution of the count is negative binomial (Gamma-Poisson) with the final
-posterior's shape a and rate b: mean a / b, variance a / b * (1 + 1 / b). Little history means a
+Gamma's shape a and rate b: mean a / b, variance a / b * (1 + 1 / b). Little history means a
 small b, so a wide predictive: a new series needs a large burst to be flagged. Each night of a
 recurring batch job raises a and b of its hour, so after two or three nights the spike is expected
 there, while the same spike at an hour without that history stays improbable. The score is
@@ -38,9 +43,10 @@ class CountParams:
     prior_hours: float = 24.0
     day_prior_days: float = 2.0
     day_decay: float = 0.9
-    week_weight: float = 0.5
+    week_prior_weeks: float = 1.0
     week_decay: float = 0.8
     level_decay: float = 0.995
+    level_clip: float = 4.0
     profile_prior_days: float = 2.0
     threshold: float = 4.0
     min_count: int = 3
@@ -114,10 +120,11 @@ class CountModel:
             factor = pooled_factor(pool_sum[h], pool_days[h], pool_sum.sum(), pool_days.sum(), p.profile_prior_days)
             day_shape = p.day_prior_days * level * factor + day_sum[:, h]
             day_rate = p.day_prior_days + day_n[:, h]
-            shape = p.week_weight * day_shape + week_sum[:, w]
-            rate = p.week_weight * day_rate + week_n[:, w]
+            day_mean = day_shape / day_rate
+            weekday = (week_sum[:, w] + p.week_prior_weeks * day_mean) / ((week_n[:, w] + p.week_prior_weeks) * day_mean)
+            shape, rate = day_shape, day_rate / weekday
+            expected = shape / rate
             if b >= from_bucket:
-                expected = shape / rate
                 candidates = np.flatnonzero(live & (observed >= p.min_count) & (observed >= p.min_ratio * expected))
                 if candidates.size:
                     scores = tail_score(observed[candidates], shape[candidates], rate[candidates])
@@ -125,7 +132,9 @@ class CountModel:
                         if s >= p.threshold:
                             found.append(BucketAnomaly(int(i), b, int(observed[i]), float(expected[i]), float(s),
                                                        int(day_seen[i, h]), int(week_seen[i, w]), factor))
-            level_sum = np.where(live, level_sum * p.level_decay + observed, level_sum)
+            # robust level: one burst does not raise every hour's expectation (its hour slot still learns it)
+            capped = np.minimum(observed, expected + p.level_clip * np.sqrt(expected * (1.0 + 1.0 / rate)) + 1.0)
+            level_sum = np.where(live, level_sum * p.level_decay + capped, level_sum)
             level_n = np.where(live, level_n * p.level_decay + 1.0, level_n)
             day_sum[:, h] = np.where(live, day_sum[:, h] * p.day_decay + observed, 0.0)
             day_n[:, h] = np.where(live, day_n[:, h] * p.day_decay + 1.0, 0.0)

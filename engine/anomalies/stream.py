@@ -75,11 +75,14 @@ class StreamDetector:
         self.hour = SeasonalSlots(per_day, self.p.slot_rate, self.p.shrink)
         self.week = SeasonalSlots(per_day * 7, self.p.slot_rate, self.p.shrink)
         self.likelihood = AnomalyLikelihood(self.p.short, self.p.long)
-        self.level = self.plain = None  # type: float | None
-        self.err_seasonal = self.err_plain = None  # type: float | None
+        self.level: float = 0.0
+        self.plain: float = 0.0
+        self.err_seasonal: float | None = None
+        self.err_plain: float = 0.0
         self.scale: float | None = None
         self._warm: list[float] = []
-        self.high = self.low = None  # type: float | None
+        self.high = self.low = 0.0
+        self._started = False
         self.since_detection = refractory + 1
 
     def _slots(self, t: float) -> tuple[int, int, int]:
@@ -102,9 +105,9 @@ class StreamDetector:
 
     def update(self, t: float, x: float) -> tuple[float, bool]:
         """Score one point (then learn it); returns (likelihood score, detection)."""
-        if self.level is None:
-            self.level = self.plain = x
-            self.high = self.low = x
+        if not self._started:
+            self.level = self.plain = self.high = self.low = x
+            self._started = True
         p = self.p
         fine, hour, week = self._slots(t)
         offset = self._seasonal(fine, hour, week)
@@ -118,8 +121,8 @@ class StreamDetector:
             z = abs(residual) / self.scale
             self.scale += p.scale_rate * (min(abs(residual), 10 * self.scale) * 1.2533 - self.scale)
         score = self.likelihood.update(min(z, p.z_cap) / p.z_cap)
-        spread = self.high - self.low
-        record = x > self.high + p.record_margin * spread or x < self.low - p.record_margin * spread
+        high, low = self.high, self.low
+        record = x > high + p.record_margin * (high - low) or x < low - p.record_margin * (high - low)
         self._learn(x, offset, fine, hour, week)
         self.since_detection += 1
         detected = (score >= p.threshold or record) and self.since_detection > self.refractory
