@@ -57,7 +57,7 @@ class AnomalyService:
             narrative_of[m.seq] = survivors[m.narrative_id]
         contexts = self.store.get_contexts(seqs)
         rows = [(c.occurred_at, c.systems, narrative_of.get(s)) for s, c in contexts.items()]
-        fingerprint = (self.store.count(), hash(tuple(sorted(narrative_of.items()))))
+        fingerprint = (self.store.count(), hash(tuple(narrative_of.items())))  # memberships come in seq order
         return fingerprint, rows
 
     def all(self) -> list[Anomaly]:
