@@ -20,6 +20,7 @@ from engine.narratives.editing import NarrativeEditor
 from engine.narratives.queries import NarrativeDetail, NarrativeQuery, NarrativeReader
 from engine.narratives.service import NarrativeService
 from engine.narratives.views import NarrativeView
+from engine.anomalies import Anomaly, AnomalyService
 from engine.settings import Settings
 
 
@@ -38,6 +39,7 @@ class Engine:
         self.narratives = NarrativeService(self.store, self.embedder.dim)
         self.narrative_reader = NarrativeReader(self.store)
         self.narrative_editor = NarrativeEditor(self.narratives, self.narrative_reader)
+        self.anomalies = AnomalyService(self.store)
         self._write_lock = threading.Lock()
 
     # ---- writes -------------------------------------------------------------------
@@ -59,19 +61,27 @@ class Engine:
 
     # ---- narratives ---------------------------------------------------------------
     def list_narratives(self, query: NarrativeQuery) -> list[tuple[NarrativeRow, NarrativeView]]:
-        """Live narratives, filtered, sorted and paginated."""
-        return self.narrative_reader.list(query)
+        """Live narratives, filtered, sorted and paginated (each flagged if its growth is anomalous)."""
+        flags = self.anomalies.narrative_flags()
+        return [(row, replace(view, growth_anomaly=flags.get(row.id))) for row, view in self.narrative_reader.list(query)]
 
     def narrative(self, narrative_id: str) -> NarrativeDetail:
         """One narrative in full (an absorbed id answers with its survivor)."""
-        return self.narrative_reader.detail(narrative_id)
+        detail = self.narrative_reader.detail(narrative_id)
+        flag = self.anomalies.narrative_flags().get(detail.row.id)
+        return replace(detail, view=replace(detail.view, growth_anomaly=flag))
+
+    def list_anomalies(self, since: datetime | None = None, until: datetime | None = None,
+                       scope: str | None = None, limit: int = 50, offset: int = 0) -> list[Anomaly]:
+        """Volume anomalies per system and per narrative (hour buckets), newest first."""
+        return self.anomalies.list(since, until, scope, limit, offset)
 
     def event_narrative(self, event_id: str) -> NarrativeDetail:
         """The narrative holding an event."""
         narrative = self.narrative_of(self.get_event(event_id).id)
         if narrative is None:
             raise NotFoundError("narrative of event", event_id)
-        return self.narrative_reader.detail(narrative)
+        return self.narrative(narrative)
 
     def merge_narratives(self, narrative_id: str, into: str) -> str:
         """A person merges two narratives; the older id survives and is returned."""
