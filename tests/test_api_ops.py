@@ -99,6 +99,14 @@ def test_bad_notification_is_422_naming_the_field(client: TestClient, body: dict
     assert_rejected(client, "/v1/webhooks/alertmanager", body, loc)
 
 
+def test_notification_above_the_batch_limit_is_413() -> None:
+    app = create_app(Settings(backend="memory", max_batch_events=2), lambda s: Engine(s, embedder=HashingEmbedder()))
+    alerts = [alert(fingerprint=f"{i:016x}") for i in range(3)]
+    with TestClient(app) as small:
+        response = small.post("/v1/webhooks/alertmanager", json=notification(*alerts))
+        assert response.status_code == 413 and events_count(small) == 0
+
+
 # ---- changes ----------------------------------------------------------------------------
 def test_post_change_is_a_change_event_and_idempotent(client: TestClient) -> None:
     body = {"systems": ["api"], "version": "2.3", "change_type": "deployment", "author": "ci",

@@ -80,25 +80,21 @@ def context_partners(store: ContextStore, event: EventRecord, vector: np.ndarray
     return [(r, float(c)) for r, c in zip(candidates, cosines) if c >= rules.text_floor]
 
 
-def topology_partners(store: ContextStore, event: EventRecord, vector: np.ndarray,
-                      rules: ContextRules) -> list[tuple[EventRecord, float]]:
+def topology_partners(store: ContextStore, event: EventRecord, vector: np.ndarray, rules: ContextRules,
+                      k: int = 20) -> list[tuple[EventRecord, float]]:
     """Earlier-stored events of anyone, close in time, on systems the topology relates to this
-    event's (and sharing none with it), loosely related in text."""
+    event's (and sharing none with it), loosely related in text: the `k` most similar."""
     graph = store.operations.dependencies
-    if not event.systems or not len(graph):
+    near = related_systems(graph, event.systems, rules.topology_max_hops) if event.systems and len(graph) else {}
+    if not near:
         return []
     window = timedelta(hours=rules.topology_window_hours)
-    found: dict[int, EventRecord] = {}
-    for system in related_systems(graph, event.systems, rules.topology_max_hops):
-        for record in store.system_history(system, since=event.occurred_at - window,
-                                           until=event.occurred_at + window, limit=200):
-            if record.seq < event.seq and not set(record.systems) & set(event.systems):
-                found[record.seq] = record
-    if not found:
-        return []
-    candidates = list(found.values())
-    cosines = store.get_vectors([r.seq for r in candidates]) @ vector
-    return [(r, float(c)) for r, c in zip(candidates, cosines) if c >= rules.text_floor]
+    scope = EventFilter(systems=tuple(near), since=event.occurred_at - window, until=event.occurred_at + window,
+                        exclude_seqs=(event.seq,))
+    hits = [h for h in store.vector_search(vector, k, scope) if h.seq < event.seq and h.score >= rules.text_floor]
+    records = store.get_events([h.seq for h in hits])
+    return [(records[h.seq], h.score) for h in hits
+            if h.seq in records and not set(records[h.seq].systems) & set(event.systems)]
 
 
 def build_links(store: ContextStore, event: EventRecord, text_hits: list[tuple[int, float]],

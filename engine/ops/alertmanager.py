@@ -25,7 +25,6 @@ from engine.events import MAX_ATTRIBUTES, MAX_TEXT_CHARS, MAX_TITLE_CHARS, Event
 from engine.ops.timestamps import parse_rfc3339
 
 SOURCE = "alertmanager"
-MAX_ALERTS = 1_000  # per notification; configure `max_alerts` in the webhook receiver to stay below
 MAX_ATTRIBUTE_CHARS = 1_000
 SEVERITY_LEVELS = {"critical": Level.critical, "page": Level.critical, "error": Level.high, "high": Level.high,
                    "major": Level.high, "warning": Level.medium, "warn": Level.medium, "medium": Level.medium,
@@ -73,7 +72,7 @@ class AlertmanagerWebhook(BaseModel):
     commonLabels: dict[str, str] = Field(default_factory=dict)
     commonAnnotations: dict[str, str] = Field(default_factory=dict)
     externalURL: str = ""
-    alerts: list[AlertIn] = Field(max_length=MAX_ALERTS)
+    alerts: list[AlertIn]  # at most Settings.max_batch_events (413 beyond): set the receiver's `max_alerts`
 
 
 @dataclass(frozen=True)
