@@ -26,7 +26,7 @@ from datetime import timedelta
 import networkx as nx
 import numpy as np
 
-from context_store import ContextStore, EventRecord
+from context_store import ContextStore, EventFilter, EventRecord
 from engine.ops.topology import describe_path, upstream_paths
 
 SAME_SYSTEM = 1.0
@@ -34,6 +34,7 @@ HOP_DECAY = 0.8
 TEXT_WEIGHT = 0.5
 TEXT_REASON = 0.3  # a cosine worth mentioning as a reason
 MAX_SUSPECTS = 10
+MAX_CANDIDATES = 500  # changes considered per narrative (the window's, most similar first)
 
 
 @dataclass(frozen=True)
@@ -97,18 +98,11 @@ def suspect_changes(store: ContextStore, members: Sequence[EventRecord], window:
     for target, path in upstream_paths(graph, affected).items():
         if target not in relations:
             relations[target] = (HOP_DECAY ** (len(path) - 1), path[0], path)
-    found: dict[int, tuple[EventRecord, str]] = {}
-    for system in relations:
-        for record in store.system_history(system, since=first.occurred_at - window, until=first.occurred_at,
-                                           limit=500):
-            if record.kind == "change" and record.seq not in found:
-                found[record.seq] = (record, system)
-    if not found:
-        return []
-    centroid = _centroid(store, reports)
-    cosines = store.get_vectors(list(found)) @ centroid
-    suspects = [_suspect(record, relations, first, window, float(cosine), graph)
-                for (record, _), cosine in zip(found.values(), cosines)]
+    scope = EventFilter(kinds=("change",), systems=tuple(relations), since=first.occurred_at - window,
+                        until=first.occurred_at)
+    hits = store.vector_search(_centroid(store, reports), MAX_CANDIDATES, scope)  # scored by cosine to the reports
+    records = store.get_events([h.seq for h in hits])
+    suspects = [_suspect(records[h.seq], relations, first, window, h.score, graph) for h in hits if h.seq in records]
     return sorted(suspects, key=lambda s: (-s.score, s.hours_before, s.event.id))[:limit]
 
 
