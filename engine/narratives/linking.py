@@ -6,7 +6,7 @@ events on a shared system within `window_days`, when the text is at least loosel
 similar wording apart when the contexts disagree: both sides name systems, none shared, and
 they are more than `veto_days` apart. Topology links: earlier events of anyone on systems within
 `topology_max_hops` dependency edges, within `topology_window_hours` either way (a report on a
-front end, an alert on its database), with the same text floor; the path is in the evidence.
+front end, an alert on its database), with a higher text floor; the path is in the evidence.
 """
 from __future__ import annotations
 
@@ -29,6 +29,10 @@ class ContextRules:
     text_floor: float = 0.20
     veto_days: float = 30.0
     text_links: int = 3
+    # Anyone's event on a neighbouring system is weaker context than the same user's on the same
+    # system, so the text must be as close as one problem's successive symptoms are on average
+    # (0.25, the same measurement as `text_floor`).
+    topology_text_floor: float = 0.25
     topology_window_hours: float = 12.0
     topology_max_hops: int = 2
 
@@ -91,7 +95,8 @@ def topology_partners(store: ContextStore, event: EventRecord, vector: np.ndarra
     window = timedelta(hours=rules.topology_window_hours)
     scope = EventFilter(systems=tuple(near), since=event.occurred_at - window, until=event.occurred_at + window,
                         exclude_seqs=(event.seq,))
-    hits = [h for h in store.vector_search(vector, k, scope) if h.seq < event.seq and h.score >= rules.text_floor]
+    hits = [h for h in store.vector_search(vector, k, scope)
+            if h.seq < event.seq and h.score >= rules.topology_text_floor]
     records = store.get_events([h.seq for h in hits])
     return [(records[h.seq], h.score) for h in hits
             if h.seq in records and not set(records[h.seq].systems) & set(event.systems)]
