@@ -10,10 +10,13 @@ from fastapi import FastAPI
 from api.errors import install_error_handlers
 from api.mcp.access import KeyVerifier, open_access
 from api.mcp.http import mount_mcp
-from api.routes import anomalies, events, health, narratives, people
+from api.routes import anomalies, events, health, narratives, operations, people, topology
 from api.schemas import EventBatchIn
 from engine import Engine, EventIn, Settings
 from engine.heap import freeze_loaded_state
+from engine.ops.alertmanager import AlertmanagerWebhook
+from engine.ops.changes import ChangeIn
+from engine.ops.topology import TopologyIn
 
 log = logging.getLogger("hypercorr.api")
 
@@ -42,7 +45,8 @@ def create_app(settings: Settings | None = None, engine_factory: Callable[[Setti
     app = FastAPI(title="hypercorr", version="0.1.0", lifespan=lifespan,
                   description="Context-aware correlation of hypercare reports: related reports with evidence.")
     install_error_handlers(app)
-    for router in (events.router, narratives.router, people.router, health.router, anomalies.router):
+    for router in (events.router, narratives.router, people.router, health.router, anomalies.router,
+                   operations.router, topology.router):
         app.include_router(router)
     _register_request_models(app)
     mcp = mount_mcp(app, mcp_verifier or open_access, settings.mcp_allowed_hosts)
@@ -58,7 +62,7 @@ def _register_request_models(app: FastAPI) -> None:
             return app.openapi_schema
         schema = original()
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        for model in (EventIn, EventBatchIn):
+        for model in (EventIn, EventBatchIn, AlertmanagerWebhook, ChangeIn, TopologyIn):
             definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(definition.pop("$defs", {}))
             components[model.__name__] = definition

@@ -149,6 +149,11 @@ def narrative(narrative_id: str, data_dir: DataDir = Path("data"), url: Url = No
     typer.echo(f"{detail['id']}  {detail['title']}  ({detail['status']}, {detail['size']} events)")
     typer.echo(f"  timeline: {detail['timeline']['timeline']}")
     typer.echo(f"  users: {', '.join(detail['users']) or '-'}   systems: {', '.join(detail['systems']) or '-'}")
+    if detail.get("probable_origin"):
+        typer.echo(f"  probable origin: {detail['probable_origin']['system']} "
+                   f"({'; '.join(detail['probable_origin']['reasons'])})")
+    for suspect in detail.get("suspect_changes", []):
+        typer.echo(f"  suspect change {suspect['event']['id']}: {'; '.join(suspect['reasons'])}")
     for member in detail["members"]:
         event = member["event"]
         typer.echo(f"  {event['occurred_at'][:16]}  {event['id']}  {event['title'] or event['text'][:70]}")

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.anomaly_schemas import AnomalyOut
+from api.ops_schemas import ProbableOriginOut, SuspectChangeOut, operations_fields
 from api.schemas import EventOut
 from context_store import NarrativeRow
 from engine.narratives.queries import NarrativeDetail
@@ -101,6 +102,9 @@ class NarrativeOut(NarrativeSummaryOut):
     volume_per_day: dict[str, int]
     members: list[MemberOut]
     lineage: list[LineageOut]
+    suspect_changes: list[SuspectChangeOut] = Field(default_factory=list, description="Changes that preceded the "
+                                                    "first report on the same or upstream systems, best first.")
+    probable_origin: ProbableOriginOut | None = None
 
     @classmethod
     def of_detail(cls, detail: NarrativeDetail) -> "NarrativeOut":
@@ -115,7 +119,7 @@ class NarrativeOut(NarrativeSummaryOut):
                    volume_per_day=detail.view.volume_per_day,
                    members=[MemberOut(event=EventOut.of(m), links=links.get(m.seq, [])) for m in detail.members],
                    lineage=[LineageOut(relation=l.relation, other_id=l.other_id, at=l.at, by=l.by)
-                            for l in detail.lineage])
+                            for l in detail.lineage], **operations_fields(detail.operations))
 
 
 class NarrativeListOut(BaseModel):

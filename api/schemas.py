@@ -54,6 +54,8 @@ class EvidenceOut(BaseModel):
     text_score: float = Field(description="Fused text relevance before context.")
     context_boost: float = Field(description="Multiplier - 1 from same user and shared systems.")
     time_proximity: float = Field(description="Additive prior for closeness in time (0 when no anchor time).")
+    topology_path: str | None = Field(None, description="Dependency path between the two events' systems when the "
+                                      "service topology lifted the score ('->' reads 'depends on').")
 
 
 class RelatedOut(BaseModel):

@@ -7,6 +7,7 @@ from context_store.embedded import EmbeddedStore
 from context_store.store_guard import StoreLockedError
 from context_store.factory import BACKENDS, create_store
 from context_store.narrative_tables import LineageRow, LinkRow, MemberRow, NarrativeRow, NarrativeTables
+from context_store.operational_tables import AttributeUpdate, OperationalTables, StaleUpdateError
 from context_store.analysis import Analyzer, LexicalTerms
 from context_store.records import (ConflictError, EventContext, EventFilter, EventRecord, NewEvent, ScoredSeq,
                                    StoreMismatchError, StoreStats)
@@ -14,4 +15,5 @@ from context_store.records import (ConflictError, EventContext, EventFilter, Eve
 __all__ = [
     "Analyzer", "BACKENDS", "LexicalTerms", "ConflictError", "EventContext", "LineageRow", "LinkRow", "MemberRow", "NarrativeRow", "NarrativeTables", "ContextStore", "EmbeddedStore", "EventFilter", "EventRecord",
     "NewEvent", "ScoredSeq", "StoreLockedError", "StoreMismatchError", "StoreStats", "create_store",
+    "AttributeUpdate", "OperationalTables", "StaleUpdateError",
 ]

@@ -10,6 +10,7 @@ import networkx as nx
 import numpy as np
 
 from context_store.narrative_tables import NarrativeTables
+from context_store.operational_tables import OperationalTables
 from context_store.records import EventContext, EventFilter, EventRecord, NewEvent, ScoredSeq, StoreStats
 
 
@@ -22,6 +23,7 @@ class ContextStore(Protocol):
     """
 
     narratives: NarrativeTables
+    operations: OperationalTables  # in-place event attribute updates, the service topology
 
     def transaction(self) -> AbstractContextManager[NarrativeTables]:
         """One SQLite transaction around several narrative-table changes."""

@@ -21,6 +21,7 @@ from context_store.issue_graph import IssueGraph
 from context_store.analysis import Analyzer, PlainAnalyzer
 from context_store.lexical_index import LexicalIndex
 from context_store.narrative_tables import NarrativeTables
+from context_store.operational_tables import OperationalTables
 from context_store.records import (ConflictError, EventContext, EventFilter, EventRecord, NewEvent, ScoredSeq,
                                    StoreStats)
 from context_store.seq_matrix import SeqMatrix
@@ -53,6 +54,7 @@ class EmbeddedStore:
         self._graph = IssueGraph()
         self._contexts: dict[int, EventContext] = {}
         self._rebuild_graph_and_contexts()
+        self.operations = OperationalTables(self._conn, self._lock, self._graph)
         self._count = int(self._conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
 
     # ---- start-up -----------------------------------------------------------------

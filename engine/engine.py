@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 from context_store import ContextStore, EventRecord, StoreStats, create_store
@@ -22,6 +22,9 @@ from engine.narratives.service import NarrativeService
 from engine.narratives.views import NarrativeView
 from engine.anomalies import Anomaly, AnomalyService
 from engine.settings import Settings
+from engine.ops.alertmanager import AlertmanagerWebhook, SystemLabelRule, to_events
+from engine.ops.alerts import AlertOutcome, plan_alerts
+from engine.ops.suspects import operational_view
 
 
 class Engine:
@@ -49,9 +52,37 @@ class Engine:
             raise BatchTooLargeError(
                 f"a batch holds at most {self.settings.max_batch_events} events, got {len(events)}")
         with self._write_lock:
-            batch = ingest_batch(self.store, self.embedder, events)
-            placed = self.narratives.assign(batch.records, batch.vectors)
-            return [replace(o, narrative_id=placed.get(o.id) or self.narrative_of(o.id)) for o in batch.outcomes]
+            return self._store_and_place(events)
+
+    def _store_and_place(self, events: Sequence[EventIn]) -> list[IngestOutcome]:
+        """Ingest and narrative assignment; the caller holds the write lock."""
+        batch = ingest_batch(self.store, self.embedder, events)
+        placed = self.narratives.assign(batch.records, batch.vectors)
+        return [replace(o, narrative_id=placed.get(o.id) or self.narrative_of(o.id)) for o in batch.outcomes]
+
+    def ingest_alertmanager(self, payload: AlertmanagerWebhook) -> list[AlertOutcome]:
+        """An Alertmanager notification: new alert episodes are added, known ones get their status
+        updated in place (see `engine.ops.alerts`). New events commit first, then the updates; both
+        steps are idempotent, so Alertmanager's retry after a failure converges."""
+        events = to_events(payload, SystemLabelRule(tuple(self.settings.alert_system_labels)))
+        if len(events) > self.settings.max_batch_events:
+            raise BatchTooLargeError(f"a notification holds at most {self.settings.max_batch_events} alerts")
+        with self._write_lock:
+            plan = plan_alerts(self.store, events)
+            placed = {o.id: o.narrative_id for o in self._store_and_place(plan.fresh)} if plan.fresh else {}
+            self.store.operations.update_attributes(plan.updates)
+            return [replace(o, narrative_id=placed.get(o.id) or self.narrative_of(o.id)) for o in plan.outcomes]
+
+    def set_topology(self, topology: dict[str, list[str]]) -> str:
+        """Replace the service dependency graph (system -> depends_on); returns when it was stored."""
+        at = datetime.now(timezone.utc).isoformat()
+        with self._write_lock:
+            self.store.operations.set_topology(topology, at)
+        return at
+
+    def topology(self) -> tuple[dict[str, list[str]], str | None]:
+        """The stored dependency graph and when it was last replaced."""
+        return self.store.operations.topology()
 
     def narrative_of(self, event_id: str) -> str | None:
         """The live narrative holding an event (following merges), or None."""
@@ -66,15 +97,20 @@ class Engine:
         return [(row, replace(view, growth_anomaly=flags.get(row.id))) for row, view in self.narrative_reader.list(query)]
 
     def narrative(self, narrative_id: str) -> NarrativeDetail:
-        """One narrative in full (an absorbed id answers with its survivor)."""
+        """One narrative in full (an absorbed id answers with its survivor), with its growth-anomaly
+        flag and suspect changes."""
         detail = self.narrative_reader.detail(narrative_id)
         flag = self.anomalies.narrative_flags().get(detail.row.id)
-        return replace(detail, view=replace(detail.view, growth_anomaly=flag))
+        return self._with_operations(replace(detail, view=replace(detail.view, growth_anomaly=flag)))
 
     def list_anomalies(self, since: datetime | None = None, until: datetime | None = None,
                        scope: str | None = None, limit: int = 50, offset: int = 0) -> list[Anomaly]:
         """Volume anomalies per system and per narrative (hour buckets), newest first."""
         return self.anomalies.list(since, until, scope, limit, offset)
+
+    def _with_operations(self, detail: NarrativeDetail) -> NarrativeDetail:
+        window = timedelta(hours=self.settings.suspect_window_hours)
+        return replace(detail, operations=operational_view(self.store, detail.members, window))
 
     def event_narrative(self, event_id: str) -> NarrativeDetail:
         """The narrative holding an event."""
