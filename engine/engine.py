@@ -10,10 +10,10 @@ from typing import Literal
 from context_store import ContextStore, EventRecord, StoreStats, create_store
 from engine import text as textprep
 from engine.embedder import Embedder, create_embedder
-from engine.errors import BatchTooLargeError, NotFoundError
+from engine.errors import BatchTooLargeError, NotFoundError, NotTriagedError
 from engine.events import EventIn
 from engine.filters import RelatedFilters
-from engine.ingest import IngestOutcome, ingest_batch
+from engine.ingest import IngestOutcome, StoredBatch, ingest_batch
 from engine.relevance import HybridRanker, Query, RelatedHit, RelevanceWeights
 from context_store import NarrativeRow
 from engine.narratives.editing import NarrativeEditor
@@ -21,6 +21,9 @@ from engine.narratives.queries import NarrativeDetail, NarrativeQuery, Narrative
 from engine.narratives.service import NarrativeService
 from engine.narratives.views import NarrativeView
 from engine.settings import Settings
+from engine.triage.model import TriageView
+from engine.triage.routing import RoutingRules
+from engine.triage.service import TriageService, load_routes
 
 
 class Engine:
@@ -38,7 +41,11 @@ class Engine:
         self.narratives = NarrativeService(self.store, self.embedder.dim)
         self.narrative_reader = NarrativeReader(self.store)
         self.narrative_editor = NarrativeEditor(self.narratives, self.narrative_reader)
+        self.triage = TriageService(self.store, self.embedder, RoutingRules(
+            load_routes(self.settings.triage_routes, self.settings.triage_routes_file),
+            self.settings.triage_default_team))
         self._write_lock = threading.Lock()
+        self.triage.backfill()
 
     # ---- writes -------------------------------------------------------------------
     def ingest(self, events: Sequence[EventIn]) -> list[IngestOutcome]:
@@ -47,9 +54,17 @@ class Engine:
             raise BatchTooLargeError(
                 f"a batch holds at most {self.settings.max_batch_events} events, got {len(events)}")
         with self._write_lock:
-            batch = ingest_batch(self.store, self.embedder, events)
+            batch = ingest_batch(self.store, self.embedder, events, self.triage.prepare)
             placed = self.narratives.assign(batch.records, batch.vectors)
-            return [replace(o, narrative_id=placed.get(o.id) or self.narrative_of(o.id)) for o in batch.outcomes]
+            triaged = self.triage.views(self._records_of(batch))
+            return [replace(o, narrative_id=placed.get(o.id) or self.narrative_of(o.id), triage=triaged.get(o.id))
+                    for o in batch.outcomes]
+
+    def _records_of(self, batch: "StoredBatch") -> list[EventRecord]:
+        """The batch's records: the new ones as stored, the known ones read back."""
+        fresh = {r.id: r for r in batch.records}
+        known = [o.id for o in batch.outcomes if o.id not in fresh]
+        return list(fresh.values()) + [r for i in dict.fromkeys(known) if (r := self.store.get_event(i))]
 
     def narrative_of(self, event_id: str) -> str | None:
         """The live narrative holding an event (following merges), or None."""
@@ -93,10 +108,33 @@ class Engine:
         with self._write_lock:
             return self.narrative_editor.feedback(a_id, b_id, verdict)
 
-    def resolve_narrative(self, narrative_id: str) -> str:
-        """A person marks a narrative resolved; returns its live id."""
+    def resolve_narrative(self, narrative_id: str, team: str | None = None) -> str:
+        """A person marks a narrative resolved (optionally by `team`: routing learns from it); returns its live id."""
+        with self._write_lock, self.store.transaction():
+            live = self.narrative_editor.resolve(narrative_id)
+            if team:
+                self.triage.label_resolved([seq for seq, _ in self.store.narratives.members(live)], team)
+            return live
+
+    # ---- triage -------------------------------------------------------------------
+    def event_triage(self, event_id: str) -> TriageView | None:
+        """An event's enrichment with a person's overrides applied (None for alerts and changes)."""
+        record = self.get_event(event_id)
+        return self.triage.views([record]).get(record.id)
+
+    def get_event_with_triage(self, event_id: str) -> tuple[EventRecord, TriageView | None]:
+        """One stored event and its enrichment."""
+        record = self.get_event(event_id)
+        return record, self.triage.views([record]).get(record.id)
+
+    def override_triage(self, event_id: str, changes: dict[str, str | None], by: str) -> TriageView:
+        """A person sets (or clears, with None) triage fields; their value wins from now on."""
         with self._write_lock:
-            return self.narrative_editor.resolve(narrative_id)
+            record = self.get_event(event_id)
+            if self.triage.views([record]).get(record.id) is None:
+                raise NotTriagedError(f"event {event_id!r} is a {record.kind}; only feedback events are triaged")
+            self.triage.override(record, changes, by)
+            return self.triage.views([record])[record.id]
 
     def consolidate(self) -> dict[str, int]:
         """Run narrative consolidation now."""
