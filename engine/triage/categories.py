@@ -2,7 +2,9 @@
 
 The event's stored vector is compared with the normalised prototype vectors (embedded once per
 process); each category scores the mean of its two best prototype similarities, plus a bonus
-when its cue words occur in the text. A softmax over the scores gives the confidence.
+when its cue words occur in the text; `other` (the fallback) carries a handicap, and so does
+`documentation_error` unless the text names documentation (its descriptions otherwise attract
+any technical report). A softmax over the scores gives the confidence.
 """
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from engine.triage.category_lexicon import CUES, PROTOTYPES
 from engine.triage.model import Category, Inferred
 
 CUE_BONUS = 0.06  # one cue match is worth this much cosine
+OTHER_MARGIN = 0.08  # "other" is the fallback: it wins only by this much over a real category
+NEEDS_CUE = (Category.documentation_error,)  # only when the text names documentation (else handicapped)
 TEMPERATURE = 0.04  # softmax temperature over cosine-scale scores
 CUE_CHARS = 2_000  # cue words are read from the start of the text (titles and first lines)
 
@@ -57,6 +61,10 @@ class CategoryClassifier:
         for category in Category:
             own = np.sort(sims[[i for i, c in enumerate(self._owners) if c is category]])[::-1][:2]
             out[category] = float(own.mean()) + CUE_BONUS * hits.get(category, 0)
+        out[Category.other] -= OTHER_MARGIN
+        for category in NEEDS_CUE:
+            if not hits.get(category):
+                out[category] -= OTHER_MARGIN
         return out
 
     def classify(self, vectors: np.ndarray, texts: Sequence[str]) -> list[Inferred]:

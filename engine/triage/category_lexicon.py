@@ -17,6 +17,8 @@ PROTOTYPES: dict[Category, tuple[str, ...]] = {
         "The page does not load data, the button does nothing.",
         "A null pointer exception is thrown in the service when the input is empty.",
         "The record was saved twice; duplicate entries appear.",
+        "The job fails with an error in the log and the test does not pass.",
+        "The method returns the wrong value; the code handles this case incorrectly.",
     ),
     Category.configuration_error: (
         "I do not have permission to open this screen; access denied.",
@@ -55,7 +57,7 @@ PROTOTYPES: dict[Category, tuple[str, ...]] = {
         "The user guide has a typo and a broken link.",
         "The help page instructions are outdated and misleading.",
         "The manual is missing the section on this setting.",
-        "Fix the javadoc and the readme to match the behaviour.",
+        "The help text in the online guide describes the wrong steps.",
     ),
     Category.other: (
         "I want to close my account.",
