@@ -20,12 +20,12 @@ CUE_BONUS = 0.06  # one cue match is worth this much cosine
 OTHER_MARGIN = 0.08  # "other" is the fallback: it wins only by this much over a real category
 NEEDS_CUE = (Category.documentation_error,)  # only when the text names documentation (else handicapped)
 TEMPERATURE = 0.04  # softmax temperature over cosine-scale scores
-CUE_CHARS = 2_000  # cue words are read from the start of the text (titles and first lines)
+CUE_CHARS = 1_500  # cue words are read from the start of the text (titles and first lines)
 
 
 def cue_hits(text: str) -> dict[Category, int]:
     """How many distinct cue words of each category occur (capped at 2)."""
-    head = text[:CUE_CHARS]
+    head = text[:CUE_CHARS].lower()
     return {c: min(2, len({m.group(0).lower() for m in pattern.finditer(head)})) for c, pattern in CUES.items()}
 
 
@@ -42,40 +42,49 @@ class CategoryClassifier:
     def __init__(self, embedder: Embedder):
         self._embedder = embedder
         self._matrix: np.ndarray | None = None
-        self._owners: list[Category] = []
+        self._columns: dict[Category, np.ndarray] = {}
 
     def _prototypes(self) -> np.ndarray:
         if self._matrix is None:
             texts = [t for texts in PROTOTYPES.values() for t in texts]
-            self._owners = [c for c, texts in PROTOTYPES.items() for _ in texts]
+            owners = [c for c, texts in PROTOTYPES.items() for _ in texts]
+            self._columns = {c: np.array([i for i, o in enumerate(owners) if o is c]) for c in Category}
             vectors = np.asarray(self._embedder.embed(texts), dtype=np.float32)
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
             self._matrix = vectors / np.where(norms == 0, 1.0, norms)
         return self._matrix
 
-    def scores(self, vector: np.ndarray, text: str) -> dict[Category, float]:
-        """Each category's score: mean of its best two prototype cosines plus the cue bonus."""
-        sims = self._prototypes() @ np.asarray(vector, dtype=np.float32)
-        hits = cue_hits(text)
-        out: dict[Category, float] = {}
-        for category in Category:
-            own = np.sort(sims[[i for i, c in enumerate(self._owners) if c is category]])[::-1][:2]
-            out[category] = float(own.mean()) + CUE_BONUS * hits.get(category, 0)
-        out[Category.other] -= OTHER_MARGIN
-        for category in NEEDS_CUE:
-            if not hits.get(category):
-                out[category] -= OTHER_MARGIN
+    def score_matrix(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """Scores (reports x categories, in `Category` order): mean of the best two prototype
+        cosines, plus the cue bonus, minus the handicaps."""
+        sims = np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1) @ self._prototypes().T
+        out = np.zeros((len(texts), len(Category)), dtype=np.float64)
+        for j, category in enumerate(Category):
+            own = np.sort(sims[:, self._columns[category]], axis=1)[:, ::-1][:, :2]
+            out[:, j] = own.mean(axis=1)
+        for row, text in enumerate(texts):
+            hits = cue_hits(text)
+            for j, category in enumerate(Category):
+                out[row, j] += CUE_BONUS * hits.get(category, 0)
+                if category is Category.other or (category in NEEDS_CUE and not hits.get(category)):
+                    out[row, j] -= OTHER_MARGIN
         return out
 
+    def scores(self, vector: np.ndarray, text: str) -> dict[Category, float]:
+        """One report's score per category."""
+        return dict(zip(Category, self.score_matrix(np.asarray(vector)[None, :], [text])[0].tolist()))
+
     def classify(self, vectors: np.ndarray, texts: Sequence[str]) -> list[Inferred]:
-        """One category per report, with the softmax confidence and the top scores."""
+        """One category per report, with the softmax confidence and the top three."""
+        if not len(texts):
+            return []
+        values = self.score_matrix(vectors, texts)
+        weights = np.exp((values - values.max(axis=1, keepdims=True)) / TEMPERATURE)
+        probs = weights / weights.sum(axis=1, keepdims=True)
+        categories = list(Category)
         results: list[Inferred] = []
-        for vector, text in zip(vectors, texts):
-            scores = self.scores(vector, text)
-            values = np.array(list(scores.values()))
-            weights = np.exp((values - values.max()) / TEMPERATURE)
-            probs = weights / weights.sum()
-            ranked = sorted(zip(scores, probs), key=lambda pair: -pair[1])
-            results.append(Inferred(ranked[0][0].value, float(ranked[0][1]),
-                                    {"ranking": {c.value: round(float(p), 3) for c, p in ranked[:3]}}))
+        for row in probs:
+            order = np.argsort(-row)[:3]
+            results.append(Inferred(categories[order[0]].value, float(row[order[0]]),
+                                    {"ranking": {categories[k].value: round(float(row[k]), 3) for k in order}}))
         return results

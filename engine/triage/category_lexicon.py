@@ -84,4 +84,4 @@ _CUE_PATTERNS: dict[Category, str] = {
                                   r"site page|release notes?)\b",
 }
 
-CUES: dict[Category, re.Pattern[str]] = {c: re.compile(p, re.IGNORECASE) for c, p in _CUE_PATTERNS.items()}
+CUES: dict[Category, re.Pattern[str]] = {c: re.compile(p) for c, p in _CUE_PATTERNS.items()}  # on lowercased text

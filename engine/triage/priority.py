@@ -27,17 +27,17 @@ PRIORITY_BY_SUM = {2: "P1", 3: "P1", 4: "P2", 5: "P2", 6: "P3", 7: "P4", 8: "P4"
 
 IMPACT_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("critical", re.compile(r"\b(outage|production (is )?down|system down|data (loss|corruption)|"
-                            r"security (breach|incident)|nobody can|no one can|all (users|customers|stores|sites))\b", re.I)),
+                            r"security (breach|incident)|nobody can|no one can|all (users|customers|stores|sites))\b")),
     ("high", re.compile(r"\b(everyone|many (users|people|customers)|whole (team|department|office)|all of us|"
-                        r"several (users|people|teams)|entire|company-?wide|every (user|store|branch))\b", re.I)),
-    ("low", re.compile(r"\b(cosmetic|typo|minor|small (issue|thing)|nice to have|alignment|spelling)\b", re.I)),
+                        r"several (users|people|teams)|entire|company-?wide|every (user|store|branch))\b")),
+    ("low", re.compile(r"\b(cosmetic|typo|minor|small (issue|thing)|nice to have|alignment|spelling)\b")),
 )
 URGENCY_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("critical", re.compile(r"\b(emergency|immediately|right now|asap|as soon as possible|critical|"
-                            r"cannot work|can'?t work|payroll run|month[- ]end close)\b", re.I)),
-    ("high", re.compile(r"\b(urgent(ly)?|blocked|blocking|deadline|today|by tomorrow|stuck|still not|again)\b", re.I)),
+                            r"cannot work|can'?t work|payroll run|month[- ]end close)\b")),
+    ("high", re.compile(r"\b(urgent(ly)?|blocked|blocking|deadline|today|by tomorrow|stuck|still not|again)\b")),
     ("low", re.compile(r"\b(when you (have|get) (time|a chance)|no rush|not urgent|whenever|someday|"
-                       r"would be nice|suggestion)\b", re.I)),
+                       r"would be nice|suggestion)\b")),
 )
 CATEGORY_URGENCY = {Category.software_bug: "medium", Category.performance_issue: "medium",
                     Category.configuration_error: "medium", Category.user_training_need: "low",
@@ -59,9 +59,13 @@ class Level:
     source: str
 
 
+PRIORITY_CHARS = 1_500  # scope and time-pressure words are read from the start of the report
+
+
 def _cue_level(text: str, cues: tuple[tuple[str, re.Pattern[str]], ...]) -> str | None:
+    head = text[:PRIORITY_CHARS].lower()
     for level, pattern in cues:
-        if pattern.search(text):
+        if pattern.search(head):
             return level
     return None
 
