@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
+from tqdm import tqdm
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from context_store import EventRecord
@@ -38,12 +39,13 @@ def scores(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, float]:
             "accuracy": round(float(accuracy_score(gold, predicted)), 4)}
 
 
-def vectors_of(embedder: Embedder, rows: Sequence[Labelled], batch: int = 64) -> np.ndarray:
+def vectors_of(embedder: Embedder, rows: Sequence[Labelled], batch: int = 64, label: str = "embedding") -> np.ndarray:
     """Report vectors as ingest computes them (title and text in one pass)."""
     records = [EventRecord(id=str(i), kind="feedback", title=r.title, text=r.text, user_id=None, systems=(),
                            channel=None, occurred_at=EPOCH, impact=None, urgency=None, attributes={},
                            content_hash="", ingested_at=EPOCH) for i, r in enumerate(rows)]
-    parts = [embed_records(embedder, records[i:i + batch])[0] for i in range(0, len(records), batch)]
+    parts = [embed_records(embedder, records[i:i + batch])[0]
+             for i in tqdm(range(0, len(records), batch), desc=label, unit="batch", leave=False)]
     return np.vstack(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float32)
 
 
@@ -58,12 +60,14 @@ def category_eval(embedder: Embedder, datasets: Path, split: Split) -> dict[str,
     out: dict[str, dict[str, object]] = {}
     bank = banking77(datasets, split)
     gold = [r.label for r in bank]
-    predicted = [i.value for i in classifier.classify(vectors_of(embedder, bank), [_text(r) for r in bank])]
+    bank_vectors = vectors_of(embedder, bank, label="banking77")
+    predicted = [i.value for i in classifier.classify(bank_vectors, [_text(r) for r in bank])]
     out["banking77"] = {"n": len(bank), "hypercorr": scores(gold, predicted),
                         "keyword_rules": scores(gold, [keyword_category(_text(r)).value for r in bank]),
                         "majority_class": scores(gold, [majority] * len(bank))}
     bugs = hadoop(datasets, split)
-    called = [i.value for i in classifier.classify(vectors_of(embedder, bugs), [_text(r) for r in bugs])]
+    bug_vectors = vectors_of(embedder, bugs, label="hadoop")
+    called = [i.value for i in classifier.classify(bug_vectors, [_text(r) for r in bugs])]
     keywords = [keyword_category(_text(r)).value for r in bugs]
 
     def shares(values: Sequence[str]) -> dict[str, float]:

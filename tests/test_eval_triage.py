@@ -46,7 +46,8 @@ def test_eval_runs_end_to_end_on_tiny_data(tmp_path: Path, capsys: pytest.Captur
         with (tmp_path / "banking77" / name).open("w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerows([("text", "category"), ("my card is not working", "card_not_working"),
-                              ("how do I change my pin", "change_pin"), ("my transfer is still pending", "pending_transfer")])
+                              ("how do I change my pin", "change_pin"),
+                              ("my transfer is still pending", "pending_transfer")])
     (tmp_path / "gitbugs" / "hadoop" / "reports.jsonl").write_text("".join(
         json.dumps({"id": str(i), "title": f"NPE in reader {i}", "description": "throws an exception"}) + "\n"
         for i in range(4)))

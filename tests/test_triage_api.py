@@ -62,7 +62,8 @@ def test_override_wins_and_clears(client: TestClient) -> None:
     """A person's value is served with source=person, the inferred one kept beside it; null clears."""
     before = client.get("/v1/events/fb-1/triage").json()
     response = client.patch("/v1/events/fb-1/triage",
-                            json={"category": "configuration_error", "priority": "P1", "team": "payroll-l2", "by": "ann"})
+                            json={"category": "configuration_error", "priority": "P1", "team": "payroll-l2",
+                                  "by": "ann"})
     assert response.status_code == 200, response.text
     after = client.get("/v1/events/fb-1").json()["triage"]
     assert after["category"] == {**after["category"], "value": "configuration_error", "source": "person", "by": "ann",

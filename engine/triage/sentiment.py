@@ -34,7 +34,8 @@ DOMAIN_VALENCE: dict[str, float] = {
 
 NEGATED_FAILURE = re.compile(
     r"\b(not|never|cannot|can'?t|won'?t|didn'?t|don'?t|doesn'?t|isn'?t|hasn'?t|haven'?t|wasn'?t|"
-    r"unable to|still)\s+(?:\w+\s+){0,3}?(work|working|works|load|loading|go through|gone through|arrive[d]?|accept(ed|ing)?|"
+    r"unable to|still)\s+(?:\w+\s+){0,3}?(work|working|works|load|loading|go through|gone through|arrive[d]?|"
+    r"accept(ed|ing)?|"
     r"receive[d]?|recogni[sz]e[d]?|show(ing|n)? up|update[d]?|respond(ing)?|open|start|log ?in|sign ?in|"
     r"make|made|authori[sz]ed?|find|see|mine|pending|waiting|processing|figure)\b", re.IGNORECASE)
 

@@ -159,7 +159,8 @@ def load_routes(inline: Mapping[str, str], path: Path | None) -> dict[str, str]:
     routes: dict[str, str] = {}
     if path:
         loaded = json.loads(Path(path).read_text(encoding="utf-8"))
-        if not isinstance(loaded, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in loaded.items()):
+        valid = isinstance(loaded, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in loaded.items())
+        if not valid:
             raise ValueError(f"{path}: the routing file must be one JSON object of system -> team strings")
         routes.update(loaded)
     routes.update(inline)
