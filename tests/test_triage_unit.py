@@ -168,3 +168,16 @@ def test_failing_companion_writer_stores_nothing() -> None:
     with pytest.raises(RuntimeError):
         store.add_events([NewEvent(record, np.ones(4, dtype=np.float32) / 2)], broken)
     assert store.count() == 0 and store.get_event("e1") is None
+
+
+def test_routes_file_must_be_one_object_of_strings(tmp_path) -> None:
+    """A malformed routing file stops start-up with a message naming the file."""
+    from engine.triage.service import load_routes
+
+    good = tmp_path / "good.json"
+    good.write_text('{"payroll": "hr", "auth": "identity"}')
+    assert load_routes({"auth": "iam"}, good) == {"payroll": "hr", "auth": "iam"}
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"payroll": ["hr"]}')
+    with pytest.raises(ValueError, match="bad.json"):
+        load_routes({}, bad)
