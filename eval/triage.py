@@ -9,6 +9,7 @@ class and stock VADER. Vectors come from the same embedding path as ingest.
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
@@ -26,6 +27,7 @@ from engine.settings import Settings
 from engine.triage.categories import CategoryClassifier, keyword_category
 from engine.triage.sentiment import SentimentScorer, plain_vader_label
 from eval.report import print_table
+from eval.triage_cost import triage_cost
 from eval.triage_data import Labelled, Split, banking77, hadoop, sentiment_fixture
 
 DEFECTS = {"software_bug", "performance_issue", "configuration_error", "documentation_error"}
@@ -66,7 +68,9 @@ def category_eval(embedder: Embedder, datasets: Path, split: Split) -> dict[str,
                         "keyword_rules": scores(gold, [keyword_category(_text(r)).value for r in bank]),
                         "majority_class": scores(gold, [majority] * len(bank))}
     bugs = hadoop(datasets, split)
+    started = time.perf_counter()
     bug_vectors = vectors_of(embedder, bugs, label="hadoop")
+    embed_seconds = time.perf_counter() - started
     called = [i.value for i in classifier.classify(bug_vectors, [_text(r) for r in bugs])]
     keywords = [keyword_category(_text(r)).value for r in bugs]
 
@@ -75,6 +79,7 @@ def category_eval(embedder: Embedder, datasets: Path, split: Split) -> dict[str,
                 "defect_class": round(sum(v in DEFECTS for v in values) / len(values), 4)}
     out["hadoop"] = {"n": len(bugs), "hypercorr": shares(called), "keyword_rules": shares(keywords),
                      "majority_class": shares([majority] * len(bugs))}
+    out["cost"] = triage_cost(embedder, bugs, bug_vectors, embed_seconds)
     return out
 
 
@@ -113,6 +118,10 @@ def print_triage_eval(result: dict[str, object], as_json: bool = False) -> None:
     print_table(["system", "called software_bug", "called a defect class"],
                 [[name, bugs[name]["software_bug"], bugs[name]["defect_class"]]
                  for name in ("hypercorr", "keyword_rules", "majority_class")])
+    cost = category["cost"]
+    print(f"\nIngest cost per Hadoop report ({int(cost['reports'])} reports, this machine, this run)")
+    print_table(["embedding (ms)", "triage (ms)", "triage / embedding"],
+                [[cost["embedding_ms"], cost["triage_ms"], f"{100 * cost['share_of_embedding']:.1f} %"]])
     sentiment = result["sentiment"]
     assert isinstance(sentiment, dict)
     print(f"\nSentiment, hand-labelled support texts {result['split']} ({sentiment['n']} texts)")

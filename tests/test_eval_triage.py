@@ -56,6 +56,7 @@ def test_eval_runs_end_to_end_on_tiny_data(tmp_path: Path, capsys: pytest.Captur
     print_triage_eval(result)
     out = capsys.readouterr().out
     assert "Banking77" in out and "Hadoop" in out and "keyword_rules" in out and "vader_stock" in out
+    assert "Ingest cost" in out and result["category"]["cost"]["triage_ms"] > 0
 
 
 def test_sentiment_guard_on_the_held_out_half() -> None:
@@ -93,4 +94,6 @@ def test_category_guard_on_the_test_splits() -> None:
     assert bugs["hypercorr"]["software_bug"] >= GUARD["hadoop_bug"]
 
 
-GUARD = {"bank_f1": 0.0, "bank_acc": 0.0, "hadoop_defect": 0.0, "hadoop_bug": 0.0}  # set from the measured run
+# Measured (test splits): Banking77 macro-F1 0.609 / accuracy 0.666 (keyword rules 0.397 / 0.406);
+# Hadoop called a defect class 0.779 (keywords 0.497), called software_bug 0.369 (keywords 0.328).
+GUARD = {"bank_f1": 0.58, "bank_acc": 0.64, "hadoop_defect": 0.75, "hadoop_bug": 0.34}
