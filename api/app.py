@@ -8,16 +8,20 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
+from api.mcp.access import KeyVerifier, open_access
+from api.mcp.http import mount_mcp
 from api.routes import events, health, narratives, people, triage
 from api.schemas import EventBatchIn
 from engine import Engine, EventIn, Settings
+from engine.heap import freeze_loaded_state
 
 log = logging.getLogger("hypercorr.api")
 
 
 def create_app(settings: Settings | None = None, engine_factory: Callable[[Settings], Engine] | None = None,
-               on_ready: Callable[[Engine], None] | None = None) -> FastAPI:
-    """Build the app; `engine_factory` lets tests inject an engine, `on_ready` runs after start-up."""
+               on_ready: Callable[[Engine], None] | None = None, mcp_verifier: KeyVerifier | None = None) -> FastAPI:
+    """Build the app; `engine_factory` lets tests inject an engine, `on_ready` runs after start-up,
+    `mcp_verifier` maps an API key to its scopes for /mcp (default: open, like the rest of the API)."""
     settings = settings or Settings()
     factory = engine_factory or (lambda s: Engine(s))
 
@@ -28,8 +32,10 @@ def create_app(settings: Settings | None = None, engine_factory: Callable[[Setti
         try:
             if on_ready is not None:
                 on_ready(engine)
+            freeze_loaded_state()  # the loaded indexes live as long as the process
             log.info("hypercorr ready: %d events, backend=%s", engine.stats().events, settings.backend)
-            yield
+            async with mcp.running():
+                yield
         finally:
             engine.close()
 
@@ -39,6 +45,7 @@ def create_app(settings: Settings | None = None, engine_factory: Callable[[Setti
     for router in (events.router, narratives.router, people.router, health.router, triage.router):
         app.include_router(router)
     _register_request_models(app)
+    mcp = mount_mcp(app, mcp_verifier or open_access, settings.mcp_allowed_hosts)
     return app
 
 

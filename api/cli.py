@@ -201,3 +201,15 @@ def bench(quick: Annotated[bool, typer.Option(help="Smaller sizes, for a smoke r
     from eval.bench import run_bench
 
     run_bench(quick=quick)
+
+
+@app.command("mcp")
+def mcp_stdio(data_dir: DataDir = Path("data")) -> None:
+    """Serve MCP over stdio for an assistant that starts hypercorr itself (local: every tool allowed)."""
+    from api.mcp.stdio import run_stdio
+
+    raise typer.Exit(run_stdio(data_dir))
+
+
+if __name__ == "__main__":
+    app(prog_name="hypercorr")

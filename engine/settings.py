@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     hnsw_threshold: int = Field(50_000, ge=1, description="Exact search up to this many vectors, HNSW beyond.")
     snapshot_every: int = Field(5_000, ge=1, description="Write the vector snapshot after this many new events.")
     max_batch_events: int = Field(1_000, ge=1)
+    mcp_allowed_hosts: list[str] = Field(default_factory=list, description="Host headers /mcp accepts besides "
+                                         "loopback, e.g. [\"hypercorr.internal:8000\"]; [\"*\"] accepts any.")
     triage_routes: dict[str, str] = Field(default_factory=dict, description="Routing map system -> team, as "
                                           "JSON (HYPERCORR_TRIAGE_ROUTES='{\"payroll\": \"hr-systems\"}').")
     triage_routes_file: Path | None = Field(None, description="A JSON file with the system -> team map "
