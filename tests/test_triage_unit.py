@@ -152,8 +152,10 @@ def test_tables_store_overrides_and_labels() -> None:
     assert store.triage.overrides([seq]) == {}
     store.triage.set_team_labels([seq], "x", "resolved", NOW)
     assert store.triage.team_labels([seq, 99]) == {seq: "x"} and store.triage.has_team_labels()
+    store.triage.set_override(seq, "category", "other", "ann", NOW)
     store.delete_user("u")
     assert store.triage.inferred([seq]) == {} and store.triage.team_labels([seq]) == {}
+    assert store.triage.overrides([seq]) == {}
 
 
 def test_failing_companion_writer_stores_nothing() -> None:
