@@ -199,6 +199,17 @@ def eval_anomalies(nab: Annotated[Path, typer.Option("--nab", exists=True, file_
     except FileNotFoundError as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from exc
+@eval_app.command("triage")
+def eval_triage(data: Annotated[Path, typer.Option("--data", exists=True, file_okay=False,
+                                                   help="The shared datasets folder.")] = Path("../shared/datasets"),
+                split: Annotated[str, typer.Option(help="test (reported) or dev (where cues were checked)")] = "test",
+                as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Triage quality: category (Banking77, Hadoop) and sentiment (hand-labelled) vs baselines."""
+    from eval.triage import print_triage_eval, run_triage_eval
+
+    if split not in ("dev", "test"):
+        raise typer.BadParameter("split is dev or test", param_hint="--split")
+    print_triage_eval(run_triage_eval(data, split), as_json=as_json)  # type: ignore[arg-type]
 
 
 @app.command()
