@@ -6,12 +6,13 @@ from context_store.base import ContextStore
 from context_store.embedded import EmbeddedStore
 from context_store.store_guard import StoreLockedError
 from context_store.factory import BACKENDS, create_store
+from context_store.kb_tables import ArticleRecord, KbFeedbackRow, KbTables
 from context_store.narrative_tables import LineageRow, LinkRow, MemberRow, NarrativeRow, NarrativeTables
 from context_store.analysis import Analyzer, LexicalTerms
 from context_store.records import (ConflictError, EventContext, EventFilter, EventRecord, NewEvent, ScoredSeq,
                                    StoreMismatchError, StoreStats)
 
 __all__ = [
-    "Analyzer", "BACKENDS", "LexicalTerms", "ConflictError", "EventContext", "LineageRow", "LinkRow", "MemberRow", "NarrativeRow", "NarrativeTables", "ContextStore", "EmbeddedStore", "EventFilter", "EventRecord",
+    "Analyzer", "ArticleRecord", "BACKENDS", "KbFeedbackRow", "KbTables", "LexicalTerms", "ConflictError", "EventContext", "LineageRow", "LinkRow", "MemberRow", "NarrativeRow", "NarrativeTables", "ContextStore", "EmbeddedStore", "EventFilter", "EventRecord",
     "NewEvent", "ScoredSeq", "StoreLockedError", "StoreMismatchError", "StoreStats", "create_store",
 ]

@@ -9,6 +9,7 @@ from typing import Protocol, runtime_checkable
 import networkx as nx
 import numpy as np
 
+from context_store.kb_tables import KbTables
 from context_store.narrative_tables import NarrativeTables
 from context_store.records import EventContext, EventFilter, EventRecord, NewEvent, ScoredSeq, StoreStats
 
@@ -22,6 +23,7 @@ class ContextStore(Protocol):
     """
 
     narratives: NarrativeTables
+    kb: KbTables  # knowledge-base articles, their vectors and verdicts
 
     def transaction(self) -> AbstractContextManager[NarrativeTables]:
         """One SQLite transaction around several narrative-table changes."""

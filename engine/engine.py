@@ -14,6 +14,7 @@ from engine.errors import BatchTooLargeError, NotFoundError
 from engine.events import EventIn
 from engine.filters import RelatedFilters
 from engine.ingest import IngestOutcome, ingest_batch
+from engine.kb.service import KnowledgeBase
 from engine.relevance import HybridRanker, Query, RelatedHit, RelevanceWeights
 from context_store import NarrativeRow
 from engine.narratives.editing import NarrativeEditor
@@ -21,6 +22,7 @@ from engine.narratives.queries import NarrativeDetail, NarrativeQuery, Narrative
 from engine.narratives.service import NarrativeService
 from engine.narratives.views import NarrativeView
 from engine.settings import Settings
+from engine.suggestions.ranker import Suggester
 
 
 class Engine:
@@ -39,6 +41,8 @@ class Engine:
         self.narrative_reader = NarrativeReader(self.store)
         self.narrative_editor = NarrativeEditor(self.narratives, self.narrative_reader)
         self._write_lock = threading.Lock()
+        self.kb = KnowledgeBase(self.store, self.embedder)  # articles and verdicts
+        self.suggester = Suggester(self.store, self.embedder)  # articles ranked for a user or narrative
 
     # ---- writes -------------------------------------------------------------------
     def ingest(self, events: Sequence[EventIn]) -> list[IngestOutcome]:
