@@ -19,6 +19,7 @@ class ArticleMatrix:
         self._ids: list[str] = []
         self._stacked = np.zeros((0, dim), dtype=np.float32)
         self._starts = np.zeros(0, dtype=np.int64)
+        self._owners = np.zeros(0, dtype=np.int64)  # matrix column of each passage row
         self._dirty = False
 
     def put(self, article_id: str, vectors: np.ndarray) -> None:
@@ -39,6 +40,7 @@ class ArticleMatrix:
         self._stacked = np.concatenate(blocks) if blocks else np.zeros((0, self.dim), dtype=np.float32)
         self._starts = np.cumsum([0] + [len(b) for b in blocks[:-1]]).astype(np.int64) if blocks \
             else np.zeros(0, dtype=np.int64)
+        self._owners = np.repeat(np.arange(len(blocks)), [len(b) for b in blocks]).astype(np.int64)
         self._dirty = False
 
     @property
@@ -63,10 +65,9 @@ class ArticleMatrix:
             return list(self._ids), empty, empty.astype(np.int64)
         sims = queries @ self._stacked.T
         best = np.maximum.reduceat(sims, self._starts, axis=1)
-        ends = np.append(self._starts[1:], sims.shape[1])
-        which = np.zeros_like(best, dtype=np.int64)
-        for col, (start, end) in enumerate(zip(self._starts, ends)):
-            which[:, col] = np.argmax(sims[:, start:end], axis=1)
+        local = np.arange(sims.shape[1]) - np.repeat(self._starts, np.diff(np.append(self._starts, sims.shape[1])))
+        at_best = np.where(sims >= best[:, self._owners], local[None, :], np.iinfo(np.int64).max)
+        which = np.minimum.reduceat(at_best, self._starts, axis=1)  # the first passage reaching the best
         return list(self._ids), best, which
 
     def __len__(self) -> int:

@@ -1,6 +1,7 @@
 """Splitting an article into passages the sentence embedder reads whole (it stops at 256 word pieces)."""
 from __future__ import annotations
 
+import functools
 import re
 
 MAX_PASSAGE_WORDS = 60
@@ -47,7 +48,12 @@ def _windows(paragraph: str) -> list[str]:
 
 def passages(title: str, body: str) -> list[str]:
     """The title, then the body's passages in order (at most MAX_PASSAGES in all)."""
+    return list(_passages(title, body))
+
+
+@functools.lru_cache(maxsize=4096)
+def _passages(title: str, body: str) -> tuple[str, ...]:
     found = [title.strip()] if title.strip() else []
     for paragraph in _paragraphs(body):
         found.extend(_windows(paragraph))
-    return found[:MAX_PASSAGES] or [body[:500]]
+    return tuple(found[:MAX_PASSAGES] or [body[:500]])

@@ -44,15 +44,18 @@ class SuggestionResult:
 
 @dataclass(frozen=True)
 class SuggestionWeights:
-    """How the signals combine (see README "Knowledge-base suggestions" for where they were measured).
+    """How the signals combine (engine/suggestions/combine.py; README "Knowledge-base suggestions" says
+    where they were measured).
 
-    relevance = (text * w_text + history * w_history + narrative * w_narrative) / (sum of present weights)
+    relevance = see combine.py (text gate, context boost)
     score     = relevance * (1 + systems_boost * shared-systems share) * verdict factor + helped bonus
     """
 
-    text: float = 1.0
-    history: float = 0.5
-    narrative: float = 0.5
+    history: float = 1.0
+    narrative: float = 0.25
+    context_boost: float = 1.0
+    text_floor: float = 0.5
+    text_full: float = 0.7
     systems_boost: float = 0.15
     seen_factor: float = 0.75
     not_helpful_factor: float = 0.4

@@ -12,6 +12,7 @@ from engine.embedder import Embedder
 from engine.errors import NotFoundError
 from engine import text as textprep
 from engine.suggestions import reasons
+from engine.suggestions.combine import combine, context_relevance
 from engine.suggestions.model import Reason, Suggestion, SuggestionResult, SuggestionWeights
 from engine.suggestions.narrative_info import NarrativeFacts, NarrativeInfo
 from engine.suggestions.signals import Signal, best_match
@@ -46,25 +47,25 @@ class Suggester:
         w = self.weights
         context = user_context(self.store, self.facts, user_id, self.clock(), tuple(systems))
         matrix = self.store.kb.matrix
-        parts: list[tuple[Signal, float]] = []
         query = text_vector if text_vector is not None else (self.embed_text(text) if text and text.strip() else None)
-        if query is not None:
-            parts.append((best_match("text", matrix, query[None, :]), w.text))
-        if context.has_history:
-            parts.append((best_match("history", matrix, context.vectors, context.recency), w.history))
-        if context.narratives:
-            parts.append((best_match("narrative", matrix, _centroids(context.narratives)), w.narrative))
+        text_signal = best_match("text", matrix, query[None, :]) if query is not None else None
+        history = best_match("history", matrix, context.vectors, context.recency) if context.has_history else None
+        narrative = best_match("narrative", matrix, _centroids(context.narratives),
+                               context.narrative_recency) if context.narratives else None
+        relevance = combine(text_signal, context_relevance(history, narrative, w), w)
+        parts = [s for s in (text_signal, history, narrative) if s is not None]
         trends: list[Trend] = []
-        if not parts:
+        if relevance is None:
             trends = trending(self.store, self.facts, set(context.systems), context.clock)
             if trends:
                 volume = np.array([t.recent_reports for t in trends], dtype=np.float32)
-                parts.append((best_match("trending", matrix, _centroids([t.narrative for t in trends]),
-                                         0.5 + 0.5 * volume / volume.max()), 1.0))
+                parts = [best_match("trending", matrix, _centroids([t.narrative for t in trends]),
+                                    0.5 + 0.5 * volume / volume.max())]
+                relevance = parts[0].scores
         situation = ([query] if query is not None else []) + [n.centroid for n in context.narratives]
-        ranked = self._rank(parts, k, context.systems, own_verdicts(self.store.kb.feedback_of_user(user_id)),
-                            np.stack(situation) if situation else np.zeros((0, self.store.kb.matrix.dim)),
-                            user_id, context, trends)
+        ranked = self._rank(relevance, parts, k, context.systems,
+                            own_verdicts(self.store.kb.feedback_of_user(user_id)),
+                            np.stack(situation) if situation else np.zeros((0, matrix.dim)), user_id, context, trends)
         return SuggestionResult(ranked, "personal" if query is not None or context.has_history else "trending")
 
     def for_narrative(self, narrative_id: str, k: int = 5) -> SuggestionResult:
@@ -73,9 +74,9 @@ class Suggester:
         info = self.facts.info(live, self.clock()) if live else None
         if info is None:
             raise NotFoundError("narrative", narrative_id)
-        parts = [(best_match("subject", self.store.kb.matrix, info.centroid[None, :]), 1.0)]
+        subject = best_match("subject", self.store.kb.matrix, info.centroid[None, :])
         context = UserContext(user_id="", clock=self.clock(), narratives=[info])
-        ranked = self._rank(parts, k, info.systems, {}, info.centroid[None, :], None, context, [])
+        ranked = self._rank(subject.scores, [subject], k, info.systems, {}, info.centroid[None, :], None, context, [])
         return SuggestionResult(ranked, "narrative")
 
     def best_coverage(self, info: NarrativeInfo) -> tuple[str | None, float]:
@@ -87,15 +88,14 @@ class Suggester:
         return self.store.kb.matrix.ids[best], float(signal.scores[best])
 
     # ---- combination ----------------------------------------------------------------
-    def _rank(self, parts: list[tuple[Signal, float]], k: int, systems: Counter[str], verdicts: dict[str, str],
+    def _rank(self, relevance: np.ndarray | None, parts: list[Signal], k: int, systems: Counter[str], verdicts: dict[str, str],
               situation: np.ndarray, user_id: str | None, context: UserContext,
               trends: list[Trend]) -> list[Suggestion]:
-        if not parts:
+        if relevance is None:
             return []
         w = self.weights
         ids = self.store.kb.matrix.ids
         articles = self.store.kb.all()
-        relevance = sum(weight * signal.scores for signal, weight in parts) / sum(weight for _, weight in parts)
         factor = np.ones(len(ids), dtype=np.float32)
         bonus = np.zeros(len(ids), dtype=np.float32)
         helped = helped_elsewhere(self.store.kb, self.facts, situation, context.clock, user_id, w.helped_min_similarity)
@@ -126,13 +126,13 @@ class Suggester:
             factor *= w.seen_factor
         return factor
 
-    def _reasons(self, column: int, article: ArticleRecord, parts: list[tuple[Signal, float]],
+    def _reasons(self, column: int, article: ArticleRecord, parts: list[Signal],
                  systems: Counter[str], verdicts: dict[str, str], helped: dict, context: UserContext,
                  trends: list[Trend]) -> list[Reason]:
         w = self.weights
         events: list[EventRecord] = context.events
         found = [reasons.relevance_reason(signal, column, article, events, context.narratives, trends)
-                 for signal, _ in parts]
+                 for signal in parts]
         found.sort(key=lambda r: -r.score)
         shared = self._shared_systems(article, systems)
         if shared:

@@ -26,6 +26,8 @@ class UserContext:
     vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     recency: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))  # 1 now .. 0.5 at a half-life
     narratives: list[NarrativeInfo] = field(default_factory=list)  # open ones the user is part of
+    narrative_recency: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))  # of the user's
+    # latest report in each
     systems: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -51,11 +53,15 @@ def user_context(store: ContextStore, facts: NarrativeFacts, user_id: str, clock
         return UserContext(user_id, clock, systems=systems)
     seqs = [e.seq for e in recent]
     vectors = store.get_vectors(seqs)
+    recency = recency_weights([e.occurred_at for e in recent], clock)
     narratives: list[NarrativeInfo] = []
+    weights: list[float] = []
     placed = facts.of_seqs(seqs)
-    for narrative_id in dict.fromkeys(placed[s] for s in reversed(seqs) if s in placed):  # most recent first
+    latest = {placed[e.seq]: i for i, e in enumerate(recent) if e.seq in placed}  # the user's last report in each
+    for narrative_id, i in sorted(latest.items(), key=lambda item: -item[1]):  # most recent first
         info = facts.info(narrative_id, clock)
         if info is not None and info.status in OPEN_STATUSES:
             narratives.append(info)
-    return UserContext(user_id, clock, recent, vectors, recency_weights([e.occurred_at for e in recent], clock),
-                       narratives, systems)
+            weights.append(float(recency[i]))
+    return UserContext(user_id, clock, recent, vectors, recency, narratives,
+                       np.array(weights, dtype=np.float32), systems)
