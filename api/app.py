@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routes import events, health, narratives, people
+from api.routes import events, health, kb, narratives, people
 from api.schemas import EventBatchIn
 from engine import Engine, EventIn, Settings
 
@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None, engine_factory: Callable[[Setti
     app = FastAPI(title="hypercorr", version="0.1.0", lifespan=lifespan,
                   description="Context-aware correlation of hypercare reports: related reports with evidence.")
     install_error_handlers(app)
-    for router in (events.router, narratives.router, people.router, health.router):
+    for router in (events.router, narratives.router, people.router, health.router, kb.router):
         app.include_router(router)
     _register_request_models(app)
     return app
