@@ -103,7 +103,7 @@ def test_verdicts_demote_and_helped_articles_rise_for_similar_narratives(client:
     after = client.get("/v1/users/ann/suggestions", params={"k": 3}).json()
     demoted = next(s for s in after["suggestions"] if s["article"]["id"] == "kb-pay")
     assert demoted["score"] < before["suggestions"][0]["score"]
-    assert any(r["signal"] == "not_helpful" for r in demoted["reasons"])
+    assert any(r["signal"] == "not_helpful" for r in demoted["reasons"]) and ids(after)[-1] == "kb-pay"
     cem_before = next(s for s in client.get("/v1/users/cem/suggestions", params={"k": 3}).json()["suggestions"]
                       if s["article"]["id"] == "kb-sso")
     client.post("/v1/kb/feedback", json={"user_id": "bob", "article_id": "kb-sso", "verdict": "helpful",

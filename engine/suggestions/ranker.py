@@ -107,7 +107,8 @@ class Suggester:
             if article_id in helped:
                 bonus[j] = w.helped_bonus * helped[article_id].similarity
         scores = relevance * factor + bonus
-        order = sorted(range(len(ids)), key=lambda j: (-float(scores[j]), ids[j]))[:max(1, min(k, MAX_K))]
+        rejected = [verdicts.get(a) == "not_helpful" for a in ids]  # after every article not rejected
+        order = sorted(range(len(ids)), key=lambda j: (rejected[j], -float(scores[j]), ids[j]))[:max(1, min(k, MAX_K))]
         return [Suggestion(articles[ids[j]], round(float(scores[j]), 4),
                            self._reasons(j, articles[ids[j]], parts, systems, verdicts, helped, context, trends))
                 for j in order if ids[j] in articles]

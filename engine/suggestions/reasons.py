@@ -54,7 +54,7 @@ def systems_reason(shared: Sequence[str], boost: float) -> Reason:
 
 def verdict_reason(verdict: str, factor: float) -> Reason:
     """The user's own verdict demoted the article."""
-    summary = {"not_helpful": "you marked it not helpful", "helpful": "it helped you before (already seen)",
+    summary = {"not_helpful": "you marked it not helpful (listed after the others)", "helpful": "it helped you before (already seen)",
                "seen": "you have already seen it"}[verdict]
     return Reason("not_helpful" if verdict == "not_helpful" else "seen", round(factor, 4), summary)
 
