@@ -4,7 +4,7 @@ Construction (deterministic, no model involved in building the articles):
 
 - **Articles** come from the *train* split only. For each intent, the train queries are scored by
   TF-IDF cosine to the intent's TF-IDF centroid and picked greedily with maximal marginal relevance
-  (0.7 centrality, 0.3 novelty) until ARTICLE_SENTENCES are chosen: the most typical questions,
+  (0.7 centrality, 0.3 novelty) until ARTICLE_SENTENCES (10) are chosen: the most typical questions,
   not ten rewordings of one. The title is the intent name ("card arrival"), the body those
   questions, one paragraph each (extractive: nothing is written by hand or by a model).
 - **Queries** are the *test* split (40 per intent). Even positions within an intent form the dev
@@ -80,7 +80,10 @@ def build_articles(train: dict[str, list[str]]) -> tuple[list[BenchArticle], dic
     articles, leftover = [], {}
     for intent in sorted(train):
         texts = train[intent]
-        chosen = pick_typical(texts, ARTICLE_SENTENCES)
+        if len(texts) < 2 * HISTORY_SAME_INTENT + 1:
+            raise ValueError(f"intent {intent!r} has {len(texts)} train queries; the benchmark needs at least "
+                             f"{2 * HISTORY_SAME_INTENT + 1}")
+        chosen = pick_typical(texts, min(ARTICLE_SENTENCES, len(texts) - 2 * HISTORY_SAME_INTENT))
         body = "\n\n".join(texts[i] for i in chosen)
         articles.append(BenchArticle(intent, intent.replace("_", " "), body))
         leftover[intent] = [t for i, t in enumerate(texts) if i not in set(chosen)]
