@@ -1,8 +1,6 @@
 """Article passage vectors in memory: an exact matrix, scored as the best passage per article."""
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 
@@ -73,8 +71,3 @@ class ArticleMatrix:
     def __len__(self) -> int:
         return len(self._vectors)
 
-
-def articles_in(ids: Sequence[str], wanted: Sequence[str]) -> np.ndarray:
-    """Column positions of `wanted` ids among `ids` (unknown ids are skipped)."""
-    position = {a: i for i, a in enumerate(ids)}
-    return np.array([position[a] for a in wanted if a in position], dtype=np.int64)

@@ -18,7 +18,7 @@ from engine.suggestions.narrative_info import NarrativeFacts, NarrativeInfo
 from engine.suggestions.signals import Signal, best_match
 from engine.suggestions.trending import Trend, trending
 from engine.suggestions.user_context import UserContext, user_context
-from engine.suggestions.verdicts import helped_elsewhere, own_verdicts
+from engine.suggestions.verdicts import HelpedElsewhere, helped_elsewhere, own_verdicts
 
 MAX_K = 100
 
@@ -128,7 +128,8 @@ class Suggester:
         return factor
 
     def _reasons(self, column: int, article: ArticleRecord, parts: list[Signal],
-                 systems: Counter[str], verdicts: dict[str, str], helped: dict, context: UserContext,
+                 systems: Counter[str], verdicts: dict[str, str], helped: dict[str, HelpedElsewhere],
+                 context: UserContext,
                  trends: list[Trend]) -> list[Reason]:
         w = self.weights
         events: list[EventRecord] = context.events
