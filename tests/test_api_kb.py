@@ -92,6 +92,7 @@ def test_same_vague_question_different_users_different_answers(client: TestClien
     signals = {r["signal"]: r for r in ann["suggestions"][0]["reasons"]}
     assert signals["history"]["event_id"] == "e1" and signals["narrative"]["narrative_id"].startswith("N-")
     assert signals["systems"]["systems"] == ["checkout"] and signals["history"]["passage"]
+    assert "vague" in signals["text"]["summary"]
 
 
 def test_verdicts_demote_and_helped_articles_rise_for_similar_narratives(client: TestClient) -> None:

@@ -12,7 +12,7 @@ from engine.embedder import Embedder
 from engine.errors import NotFoundError
 from engine import text as textprep
 from engine.suggestions import reasons
-from engine.suggestions.combine import combine, context_relevance
+from engine.suggestions.combine import combine, context_relevance, text_gate
 from engine.suggestions.model import Reason, Suggestion, SuggestionResult, SuggestionWeights
 from engine.suggestions.narrative_info import NarrativeFacts, NarrativeInfo
 from engine.suggestions.signals import Signal, best_match
@@ -133,7 +133,9 @@ class Suggester:
                  trends: list[Trend]) -> list[Reason]:
         w = self.weights
         events: list[EventRecord] = context.events
-        found = [reasons.relevance_reason(signal, column, article, events, context.narratives, trends)
+        has_context = any(s.name in ("history", "narrative") for s in parts)
+        found = [reasons.relevance_reason(signal, column, article, events, context.narratives, trends,
+                                          text_gate(signal, w) if signal.name == "text" and has_context else 1.0)
                  for signal in parts]
         found.sort(key=lambda r: -r.score)
         shared = self._shared_systems(article, systems)

@@ -24,7 +24,7 @@ def _headline(event: EventRecord) -> str:
 
 
 def relevance_reason(signal: Signal, column: int, article: ArticleRecord, events: Sequence[EventRecord],
-                     narratives: Sequence[NarrativeInfo], trends: Sequence[Trend]) -> Reason:
+                     narratives: Sequence[NarrativeInfo], trends: Sequence[Trend], gate: float = 1.0) -> Reason:
     """Why one relevance signal scored this article: which source matched which passage."""
     score = round(float(signal.raw[column]), 4)
     source = int(signal.source[column])
@@ -44,7 +44,10 @@ def relevance_reason(signal: Signal, column: int, article: ArticleRecord, events
     if signal.name == "subject":
         narrative = narratives[source]
         return Reason("narrative", score, f"fits narrative {narrative.id}", narrative_id=narrative.id, passage=passage)
-    return Reason("text", score, "matches your question", passage=passage)
+    if gate >= 1.0:
+        return Reason("text", score, "matches your question", passage=passage)
+    return Reason("text", score, f"matches your question, which is vague (it counts {gate:.0%}; your reports "
+                  "and open problems decide the rest)", passage=passage)
 
 
 def systems_reason(shared: Sequence[str], boost: float) -> Reason:
