@@ -11,6 +11,7 @@ import typer
 
 from api.client import ClientError, HttpClient, HypercorrClient, LocalClient
 from api.ingest_command import ingest_file
+from api.kb_cli import kb_app
 from engine import Engine, Settings
 from engine.errors import StoreLockedError, StoreMismatchError
 
@@ -18,10 +19,12 @@ T = TypeVar("T")
 app = typer.Typer(help="hypercorr: context-aware correlation of hypercare reports.", no_args_is_help=True)
 eval_app = typer.Typer(help="Quality evaluations on real data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+app.add_typer(kb_app, name="kb")
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="Embedded store folder.", envvar="HYPERCORR_DATA_DIR")]
 Url = Annotated[Optional[str], typer.Option("--url", help="Use a running server instead of the data dir.")]
 DEMO_STREAM = Path(__file__).parent / "demo" / "stream.jsonl"
+SHARED_BANKING77 = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "banking77"
 
 
 def _client(data_dir: Path, url: str | None) -> HypercorrClient:
@@ -210,6 +213,18 @@ def eval_triage(data: Annotated[Path, typer.Option("--data", exists=True, file_o
     if split not in ("dev", "test"):
         raise typer.BadParameter("split is dev or test", param_hint="--split")
     print_triage_eval(run_triage_eval(data, split), as_json=as_json)  # type: ignore[arg-type]
+
+
+@eval_app.command("suggestions")
+def eval_suggestions(data: Annotated[Path, typer.Option("--data", exists=True, file_okay=False,
+                                                        help="Banking77 folder (train.csv, test.csv).")] = SHARED_BANKING77,
+                     per_intent: Annotated[Optional[int], typer.Option(min=1, max=40,
+                                                                       help="Test queries per intent (default all 40).")] = None,
+                     as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Knowledge-base suggestion quality (hit@1, hit@5, MRR) with and without user history."""
+    from eval.suggestions import run_suggestions_eval
+
+    run_suggestions_eval(data, per_intent, as_json=as_json)
 
 
 @app.command()

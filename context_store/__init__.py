@@ -6,6 +6,7 @@ from context_store.base import ContextStore
 from context_store.embedded import EmbeddedStore
 from context_store.store_guard import StoreLockedError
 from context_store.factory import BACKENDS, create_store
+from context_store.kb_tables import ArticleRecord, KbFeedbackRow, KbTables
 from context_store.narrative_tables import LineageRow, LinkRow, MemberRow, NarrativeRow, NarrativeTables
 from context_store.operational_tables import AttributeUpdate, OperationalTables, StaleUpdateError
 from context_store.triage_tables import OverrideRow, TriageTables
@@ -14,7 +15,7 @@ from context_store.records import (ConflictError, EventContext, EventFilter, Eve
                                    StoreMismatchError, StoreStats)
 
 __all__ = [
-    "Analyzer", "BACKENDS", "LexicalTerms", "ConflictError", "EventContext", "LineageRow", "LinkRow", "MemberRow", "NarrativeRow", "NarrativeTables", "ContextStore", "EmbeddedStore", "EventFilter", "EventRecord",
+    "Analyzer", "ArticleRecord", "BACKENDS", "KbFeedbackRow", "KbTables", "LexicalTerms", "ConflictError", "EventContext", "LineageRow", "LinkRow", "MemberRow", "NarrativeRow", "NarrativeTables", "ContextStore", "EmbeddedStore", "EventFilter", "EventRecord",
     "NewEvent", "OverrideRow", "ScoredSeq", "TriageTables", "StoreLockedError", "StoreMismatchError", "StoreStats",
     "create_store", "AttributeUpdate", "OperationalTables", "StaleUpdateError",
 ]

@@ -9,6 +9,7 @@ from typing import Protocol, runtime_checkable
 import networkx as nx
 import numpy as np
 
+from context_store.kb_tables import KbTables
 from context_store.narrative_tables import NarrativeTables
 from context_store.operational_tables import OperationalTables
 from context_store.triage_tables import TriageTables
@@ -26,6 +27,7 @@ class ContextStore(Protocol):
     narratives: NarrativeTables
     operations: OperationalTables  # in-place event attribute updates, the service topology
     triage: TriageTables
+    kb: KbTables  # knowledge-base articles, their vectors and verdicts
 
     def transaction(self) -> AbstractContextManager[NarrativeTables]:
         """One SQLite transaction around several narrative-table changes."""

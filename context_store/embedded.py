@@ -18,6 +18,7 @@ import numpy as np
 
 from context_store import sqlite_rows
 from context_store.issue_graph import IssueGraph
+from context_store.kb_tables import KbTables
 from context_store.analysis import Analyzer, PlainAnalyzer
 from context_store.lexical_index import LexicalIndex
 from context_store.narrative_tables import NarrativeTables
@@ -47,6 +48,7 @@ class EmbeddedStore:
         check_model(self._conn, model_name, dim)
         self.narratives = NarrativeTables(self._conn, self._lock)
         self.triage = TriageTables(self._conn, self._lock)
+        self.kb = KbTables(self._conn, self._lock, dim)
         self._lexical = LexicalIndex(self._conn, analyzer or PlainAnalyzer())
         self._lexical.load()
         self._index_options = {"hnsw_threshold": hnsw_threshold}
@@ -170,6 +172,7 @@ class EmbeddedStore:
                 for chunk, marks in sqlite_rows.in_chunks(seqs):
                     self._conn.execute(f"DELETE FROM events WHERE seq IN ({marks})", chunk)
                 self.narratives.forget_events([r[1] for r in rows])
+                self.kb.forget_user(user_id)
                 set_meta(self._conn, "erase_generation", str(self._erase_generation() + 1))
                 self._conn.execute("COMMIT")
             except Exception:

@@ -14,6 +14,7 @@ from engine.errors import BatchTooLargeError, NotFoundError, NotTriagedError
 from engine.events import EventIn
 from engine.filters import RelatedFilters
 from engine.ingest import IngestOutcome, StoredBatch, ingest_batch
+from engine.kb.service import KnowledgeBase
 from engine.relevance import HybridRanker, Query, RelatedHit, RelevanceWeights
 from context_store import NarrativeRow
 from engine.narratives.editing import NarrativeEditor
@@ -28,6 +29,7 @@ from engine.ops.suspects import operational_view
 from engine.triage.model import TriageView
 from engine.triage.routing import RoutingRules
 from engine.triage.service import TriageService, load_routes
+from engine.suggestions.ranker import Suggester
 
 
 class Engine:
@@ -51,6 +53,8 @@ class Engine:
             self.settings.triage_default_team))
         self._write_lock = threading.Lock()
         self.triage.backfill()
+        self.kb = KnowledgeBase(self.store, self.embedder)  # articles and verdicts
+        self.suggester = Suggester(self.store, self.embedder)  # articles ranked for a user or narrative
 
     # ---- writes -------------------------------------------------------------------
     def ingest(self, events: Sequence[EventIn]) -> list[IngestOutcome]:

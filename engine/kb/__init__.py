@@ -1,0 +1,1 @@
+"""engine.kb: knowledge-base articles (validation, passages, embedding) and verdicts on them."""

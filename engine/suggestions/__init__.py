@@ -1,0 +1,1 @@
+"""engine.suggestions: knowledge-base articles ranked for a user or a narrative, with their reasons."""
