@@ -8,16 +8,23 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routes import events, health, kb, narratives, people
+from api.mcp.access import KeyVerifier, open_access
+from api.mcp.http import mount_mcp
+from api.routes import anomalies, events, health, kb, narratives, operations, people, topology, triage
 from api.schemas import EventBatchIn
 from engine import Engine, EventIn, Settings
+from engine.heap import freeze_loaded_state
+from engine.ops.alertmanager import AlertmanagerWebhook
+from engine.ops.changes import ChangeIn
+from engine.ops.topology import TopologyIn
 
 log = logging.getLogger("hypercorr.api")
 
 
 def create_app(settings: Settings | None = None, engine_factory: Callable[[Settings], Engine] | None = None,
-               on_ready: Callable[[Engine], None] | None = None) -> FastAPI:
-    """Build the app; `engine_factory` lets tests inject an engine, `on_ready` runs after start-up."""
+               on_ready: Callable[[Engine], None] | None = None, mcp_verifier: KeyVerifier | None = None) -> FastAPI:
+    """Build the app; `engine_factory` lets tests inject an engine, `on_ready` runs after start-up,
+    `mcp_verifier` maps an API key to its scopes for /mcp (default: open, like the rest of the API)."""
     settings = settings or Settings()
     factory = engine_factory or (lambda s: Engine(s))
 
@@ -28,17 +35,21 @@ def create_app(settings: Settings | None = None, engine_factory: Callable[[Setti
         try:
             if on_ready is not None:
                 on_ready(engine)
+            freeze_loaded_state()  # the loaded indexes live as long as the process
             log.info("hypercorr ready: %d events, backend=%s", engine.stats().events, settings.backend)
-            yield
+            async with mcp.running():
+                yield
         finally:
             engine.close()
 
     app = FastAPI(title="hypercorr", version="0.1.0", lifespan=lifespan,
                   description="Context-aware correlation of hypercare reports: related reports with evidence.")
     install_error_handlers(app)
-    for router in (events.router, narratives.router, people.router, health.router, kb.router):
+    for router in (events.router, narratives.router, people.router, health.router, anomalies.router,
+                   operations.router, topology.router, triage.router, kb.router):
         app.include_router(router)
     _register_request_models(app)
+    mcp = mount_mcp(app, mcp_verifier or open_access, settings.mcp_allowed_hosts)
     return app
 
 
@@ -51,7 +62,7 @@ def _register_request_models(app: FastAPI) -> None:
             return app.openapi_schema
         schema = original()
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        for model in (EventIn, EventBatchIn):
+        for model in (EventIn, EventBatchIn, AlertmanagerWebhook, ChangeIn, TopologyIn):
             definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(definition.pop("$defs", {}))
             components[model.__name__] = definition
