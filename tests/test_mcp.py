@@ -28,7 +28,7 @@ from tests.test_api import EVENTS
 KEYS = {"reader-key": frozenset({"read"}), "ingest-key": frozenset({"ingest"}),
         "admin-key": frozenset({"read", "ingest", "admin"})}
 TOOLS = {"related_reports", "search_reports", "list_narratives", "get_narrative", "narrative_for_event",
-         "link_feedback", "get_user_context"}
+         "link_feedback", "get_user_context", "suggest_articles", "narrative_articles", "article_feedback"}
 
 
 def key_scopes(key: str | None) -> frozenset[str] | None:
@@ -103,6 +103,24 @@ def test_feedback_needs_the_ingest_scope(base_url: str) -> None:
                                                {"a": "fb-1", "b": "fb-2", "verdict": "confirm"}))
     done = structured(call(base_url, "ingest-key", "link_feedback", {"a": "fb-1", "b": "fb-2", "verdict": "confirm"}))
     assert done["narratives"]["fb-1"] == done["narratives"]["fb-2"]
+
+
+def test_article_tools_answer_like_the_http_routes_and_keep_their_scopes(base_url: str) -> None:
+    """Suggestions need read (they come from a user's history); a verdict needs ingest and is kept."""
+    article = {"id": "kb-invoice", "title": "Invoice upload fails with an error",
+               "body": "When the invoice upload fails, clear the draft and upload the PDF again.",
+               "systems": ["payments"], "tags": ["invoice"]}
+    assert httpx.post(f"{base_url}/v1/kb/articles", json=article, trust_env=False).status_code == 201
+    args = {"user_id": "u-1042", "text": "it still does not work", "k": 3}
+    assert "'read' scope" in error_text(call(base_url, "ingest-key", "suggest_articles", args))
+    answer = structured(call(base_url, "reader-key", "suggest_articles", args))
+    http = httpx.get(f"{base_url}/v1/users/u-1042/suggestions", params=args, trust_env=False).json()
+    assert answer == http and answer["suggestions"][0]["article"]["id"] == "kb-invoice"
+    verdict = {"user_id": "u-1042", "article_id": "kb-invoice", "verdict": "not_helpful"}
+    assert "'ingest' scope" in error_text(call(base_url, "reader-key", "article_feedback", verdict))
+    recorded = structured(call(base_url, "ingest-key", "article_feedback", verdict))
+    assert (recorded["article_id"], recorded["verdict"]) == ("kb-invoice", "not_helpful")
+    assert "verdict" in error_text(call(base_url, "ingest-key", "article_feedback", {**verdict, "verdict": "meh"}))
 
 
 @pytest.mark.parametrize(("tool", "arguments", "named"), [

@@ -2,8 +2,7 @@
 
 Adding tools: write a module with `register(reg: Registry)` that declares its tools with
 `@reg.tool("read" | "ingest" | "admin", title=...)` (and resources with `@reg.resource`), and append
-the module to `TOOL_MODULES`. The knowledge-base tools (suggestions for a user: read; knowledge-base
-feedback: ingest) go in `api/mcp/tools_kb.py` once the knowledge base is on main.
+the module to `TOOL_MODULES`.
 """
 from __future__ import annotations
 
@@ -13,19 +12,20 @@ from types import ModuleType
 
 from mcp.server.mcpserver import MCPServer
 
-from api.mcp import tools_narratives, tools_people, tools_reports
+from api.mcp import tools_kb, tools_narratives, tools_people, tools_reports
 from api.mcp.access import Access, KeyVerifier
 from api.mcp.registry import Registry
 from engine import Engine
 
-TOOL_MODULES: tuple[ModuleType, ...] = (tools_reports, tools_narratives, tools_people)
+TOOL_MODULES: tuple[ModuleType, ...] = (tools_reports, tools_narratives, tools_people, tools_kb)
 
 INSTRUCTIONS = (
     "hypercorr correlates hypercare reports (tickets, survey comments, alerts, deployments). "
     "Use search_reports or related_reports to find what a report relates to and why (evidence); "
     "list_narratives and get_narrative for the problems going on (grouped reports with a timeline); "
-    "get_user_context before answering a user; link_feedback only when a person confirms or rejects "
-    "that two reports belong together. Times are ISO 8601 with a timezone."
+    "get_user_context before answering a user; suggest_articles for knowledge-base articles that fit "
+    "a user (narrative_articles for a narrative); link_feedback and article_feedback only when a person "
+    "has given that verdict. Times are ISO 8601 with a timezone."
 )
 
 

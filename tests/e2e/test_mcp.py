@@ -20,9 +20,16 @@ from tests.mcp_client import error_text, http_session, resource_json, run, stdio
 pytestmark = pytest.mark.e2e
 
 TOOLS = {"related_reports", "search_reports", "list_narratives", "get_narrative", "narrative_for_event",
-         "link_feedback", "get_user_context"}
+         "link_feedback", "get_user_context", "suggest_articles", "narrative_articles", "article_feedback"}
 SEARCH = {"text": "card payment declined at checkout", "k": 5, "user_id": "alice", "systems": ["checkout"]}
 FEEDBACK = {"a": "printer-1", "b": "printer-2", "verdict": "confirm"}
+ARTICLES = [{"id": "kb-payments", "title": "Card payment declined at checkout",
+             "body": "If a card payment fails at checkout, check the card limit and retry after five minutes.",
+             "systems": ["checkout"], "tags": ["payments"]},
+            {"id": "kb-printer", "title": "Printer shows offline",
+             "body": "Restart the print spooler and reconnect the printer to the office network.",
+             "systems": ["printing"], "tags": ["printer"]}]
+ARTICLE_QUESTION = {"user_id": "alice", "text": "it still does not work", "k": 3}
 
 
 def probes(narrative_id: str) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -37,6 +44,8 @@ def probes(narrative_id: str) -> dict[str, tuple[str, dict[str, Any]]]:
         "narrative": ("get_narrative", {"narrative_id": narrative_id}),
         "event_narrative": ("narrative_for_event", {"event_id": "printer-2"}),
         "user": ("get_user_context", {"user_id": "alice"}),
+        "suggestions": ("suggest_articles", ARTICLE_QUESTION),
+        "narrative_articles": ("narrative_articles", {"narrative_id": narrative_id, "k": 3}),
     }
 
 
@@ -58,6 +67,8 @@ def http_answers(client: httpx.Client, narrative_id: str) -> dict[str, Any]:
         "event_narrative": ok(client.get("/v1/events/printer-2/narrative")),
         "user": {"user_id": "alice", "history": ok(client.get("/v1/users/alice/history")),
                  "open_narratives": [n for n in alice_narratives if n["status"] != "resolved"]},
+        "suggestions": ok(client.get("/v1/users/alice/suggestions", params=ARTICLE_QUESTION)),
+        "narrative_articles": ok(client.get(f"/v1/narratives/{narrative_id}/suggestions", params={"k": 3})),
     }
 
 
@@ -111,6 +122,8 @@ def server(launch, tmp_path_factory) -> Server:
     """A real server holding the corpus, after one confirmed link (made over HTTP)."""
     server = launch(tmp_path_factory.mktemp("mcp") / "data")
     server.ingest(corpus())
+    for article in ARTICLES:
+        assert server.client.post("/v1/kb/articles", json=article).status_code == 201
     return server
 
 
@@ -124,6 +137,7 @@ def state(server: Server) -> dict[str, Any]:
     for name in ("related", "related_filtered", "search"):
         assert expected[name]["related"], name  # a comparison of empty lists would prove nothing
     assert expected["user"]["history"]["events"] and expected["narrative"]["members"]
+    assert expected["suggestions"]["suggestions"] and expected["narrative_articles"]["suggestions"]
     return {"narrative_id": narrative_id, "feedback": feedback.json(), "expected": expected}
 
 
