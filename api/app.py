@@ -10,8 +10,7 @@ from fastapi import FastAPI
 from api.errors import install_error_handlers
 from api.mcp.access import KeyVerifier, open_access
 from api.mcp.http import mount_mcp
-from api.routes import events, health, narratives, people
-from api.routes import operations, topology
+from api.routes import anomalies, events, health, narratives, operations, people, topology, triage
 from api.schemas import EventBatchIn
 from engine import Engine, EventIn, Settings
 from engine.heap import freeze_loaded_state
@@ -46,8 +45,8 @@ def create_app(settings: Settings | None = None, engine_factory: Callable[[Setti
     app = FastAPI(title="hypercorr", version="0.1.0", lifespan=lifespan,
                   description="Context-aware correlation of hypercare reports: related reports with evidence.")
     install_error_handlers(app)
-    for router in (events.router, narratives.router, people.router, health.router, operations.router,
-                   topology.router):
+    for router in (events.router, narratives.router, people.router, health.router, anomalies.router,
+                   operations.router, topology.router, triage.router):
         app.include_router(router)
     _register_request_models(app)
     mcp = mount_mcp(app, mcp_verifier or open_access, settings.mcp_allowed_hosts)

@@ -187,6 +187,31 @@ def eval_context(seed: int = 0, as_json: Annotated[bool, typer.Option("--json")]
     print_context_eval(run_context_eval(seed=seed), as_json=as_json)
 
 
+@eval_app.command("anomalies")
+def eval_anomalies(nab: Annotated[Path, typer.Option("--nab", exists=True, file_okay=False,
+                                                     help="NAB folder (data/, labels/, config/).")],
+                   as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Volume-anomaly detector on the Numenta Anomaly Benchmark, NAB-scored (standard, low FP, low FN)."""
+    from eval.nab.runner import run_nab_eval
+
+    try:
+        run_nab_eval(nab, as_json=as_json)
+    except FileNotFoundError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+@eval_app.command("triage")
+def eval_triage(data: Annotated[Path, typer.Option("--data", exists=True, file_okay=False,
+                                                   help="The shared datasets folder.")] = Path("../shared/datasets"),
+                split: Annotated[str, typer.Option(help="test (reported) or dev (where cues were checked)")] = "test",
+                as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Triage quality: category (Banking77, Hadoop) and sentiment (hand-labelled) vs baselines."""
+    from eval.triage import print_triage_eval, run_triage_eval
+
+    if split not in ("dev", "test"):
+        raise typer.BadParameter("split is dev or test", param_hint="--split")
+    print_triage_eval(run_triage_eval(data, split), as_json=as_json)  # type: ignore[arg-type]
+
+
 @app.command()
 def bench(quick: Annotated[bool, typer.Option(help="Smaller sizes, for a smoke run.")] = False) -> None:
     """Benchmark embedding, ingest, related-report latency, restart and memory on this machine."""

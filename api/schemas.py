@@ -77,6 +77,7 @@ class IngestItemOut(BaseModel):
     id: str
     status: Literal["created", "unchanged"]
     narrative_id: str | None = Field(None, description="The narrative the event joined (or is in).")
+    triage: "TriageOut | None" = Field(None, description="Category, sentiment, priority and team (feedback only).")
 
 
 class IngestOut(BaseModel):
@@ -122,3 +123,8 @@ class HealthOut(BaseModel):
     vectors: int
     index: str
     model: str
+
+
+from api.triage_schemas import TriageOut  # noqa: E402 - defined over EventOut above
+
+IngestItemOut.model_rebuild()

@@ -37,3 +37,8 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+    triage_routes: dict[str, str] = Field(default_factory=dict, description="Routing map system -> team, as "
+                                          "JSON (HYPERCORR_TRIAGE_ROUTES='{\"payroll\": \"hr-systems\"}').")
+    triage_routes_file: Path | None = Field(None, description="A JSON file with the system -> team map "
+                                            "(entries of triage_routes win).")
+    triage_default_team: str = Field("service-desk", min_length=1, description="Team for unmapped systems.")
