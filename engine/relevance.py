@@ -12,8 +12,9 @@ For a query (a stored event, or a free text) the candidates are the union of the
                                  + topology_boost / hops)
                  + recency * exp(-|gap days| / recency_days)
 
-`hops` counts the service-topology edges (either direction, at most `topology_max_hops`) between
-the query's systems and the candidate's when they share none and are at most
+`hops` counts the service-topology edges between the query's systems and the candidate's, up or
+down the dependency chain (at most `topology_max_hops`; siblings sharing a dependency are not
+related), when they share no system and are at most
 `topology_window_hours` apart (a report on a front end, an alert on the database it depends on).
 
 Short queries lean on meaning (the lexical side has little to go on); long, identifier-heavy

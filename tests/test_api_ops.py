@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from engine import Engine, Settings
+from engine import Engine, EventIn, Settings
 from tests.fakes import HashingEmbedder
 from tests.test_alertmanager_payload import alert, notification
 
@@ -65,7 +66,7 @@ def test_resent_alert_is_idempotent_and_resolve_updates_in_place(client: TestCli
     late = post_alerts(client, DB_ALERT)  # an out-of-order firing for the same episode
     assert late["unchanged"] == 1 and late["results"][0]["alert_status"] == "resolved"
     assert events_count(client) == 1
-    again = client.post("/v1/events", json={k: v for k, v in stored.items() if k not in ("ingested_at", "triage")})
+    again = client.post("/v1/events", json={k: v for k, v in stored.items() if k in EventIn.model_fields})
     assert again.status_code == 200  # the stored content hash follows the update
 
 
@@ -194,26 +195,36 @@ def narrative_of(client: TestClient, event_id: str) -> dict[str, Any]:
     return response.json()
 
 
-def test_report_and_upstream_alert_link_through_topology(client: TestClient) -> None:
+def test_topology_does_not_move_events_by_default(client: TestClient) -> None:
+    """Topology is evidence and ranking, not placement: the loosely worded alert stays in its own narrative."""
     client.put("/v1/topology", json=TOPOLOGY)
     client.post("/v1/events", json=REPORT)
     alert_id = post_alerts(client, DB_ALERT)["results"][0]["id"]
-    unrelated = alert(labels={"alertname": "Disk", "service": "db"}, annotations={"summary": "disk volume nearly full"},
-                      startsAt="2026-03-02T10:06:00Z", fingerprint="9999888877776666")
-    unrelated_id = post_alerts(client, unrelated)["results"][0]["id"]
-    narrative = narrative_of(client, "r1")
-    ids = [m["event"]["id"] for m in narrative["members"]]
-    assert alert_id in ids and unrelated_id not in ids  # context never links on context alone
-    link = next(l for m in narrative["members"] for l in m["links"] if l["from_event"] == alert_id)
-    assert link["evidence"]["context_link"] is True
-    assert link["evidence"]["topology_path"] == "db <- api <- web"
-    assert narrative["probable_origin"]["system"] == "db"
-
-
-def test_without_topology_the_same_alert_stays_apart(client: TestClient) -> None:
-    client.post("/v1/events", json=REPORT)
-    alert_id = post_alerts(client, DB_ALERT)["results"][0]["id"]
     assert alert_id not in [m["event"]["id"] for m in narrative_of(client, "r1")["members"]]
+
+
+def test_topology_placement_option_links_report_and_upstream_alert() -> None:
+    """With `topology_placement` on, the alert joins through a context link that names the path;
+    an alert on the same database with unrelated text does not (context never links on its own)."""
+    def engine(settings: Settings) -> Engine:
+        built = Engine(settings, embedder=HashingEmbedder())
+        built.narratives.rules = replace(built.narratives.rules, topology_placement=True)
+        return built
+    with TestClient(create_app(Settings(backend="memory"), engine)) as client:
+        client.put("/v1/topology", json=TOPOLOGY)
+        client.post("/v1/events", json=REPORT)
+        alert_id = post_alerts(client, DB_ALERT)["results"][0]["id"]
+        unrelated = alert(labels={"alertname": "Disk", "service": "db"},
+                          annotations={"summary": "disk volume nearly full"},
+                          startsAt="2026-03-02T10:06:00Z", fingerprint="9999888877776666")
+        unrelated_id = post_alerts(client, unrelated)["results"][0]["id"]
+        narrative = narrative_of(client, "r1")
+        ids = [m["event"]["id"] for m in narrative["members"]]
+        assert alert_id in ids and unrelated_id not in ids
+        link = next(l for m in narrative["members"] for l in m["links"] if l["from_event"] == alert_id)
+        assert link["evidence"]["context_link"] is True
+        assert link["evidence"]["topology_path"] == "db <- api <- web"
+        assert narrative["probable_origin"]["system"] == "db"
 
 
 def test_narrative_lists_suspect_changes(client: TestClient) -> None:

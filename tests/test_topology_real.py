@@ -68,6 +68,7 @@ def alert_id(engine: Engine, fingerprint: str) -> str:
 
 
 def test_report_and_upstream_alert_share_a_narrative_with_the_path(engine: Engine) -> None:
+    """Their wording joins them (cosine 0.52); the link and the related-report evidence name the path."""
     pool = alert_id(engine, "aa00000000000001")
     assert engine.narrative_of(pool) == engine.narrative_of("front")
     detail = engine.event_narrative("front")
@@ -80,6 +81,7 @@ def test_report_and_upstream_alert_share_a_narrative_with_the_path(engine: Engin
 
 
 def test_unrelated_alert_on_the_same_database_stays_apart(engine: Engine) -> None:
+    """Topology never moves an event on its own (cosine 0.21 to the report)."""
     assert engine.narrative_of(alert_id(engine, "aa00000000000002")) != engine.narrative_of("front")
 
 

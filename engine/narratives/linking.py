@@ -4,9 +4,11 @@ Text links: the nearest earlier events by embedding. Context links: the same use
 events on a shared system within `window_days`, when the text is at least loosely related
 (`text_floor`); context lifts weak text similarity but never links on its own. The veto keeps
 similar wording apart when the contexts disagree: both sides name systems, none shared, and
-they are more than `veto_days` apart. Topology links: earlier events of anyone on systems within
-`topology_max_hops` dependency edges, within `topology_window_hours` either way (a report on a
-front end, an alert on its database), with a higher text floor; the path is in the evidence.
+they are more than `veto_days` apart. Every link between events on systems up or down the
+dependency chain (at most `topology_max_hops` edges; not siblings) carries the path as
+`topology_path`. Topology partners (the few closest earlier alerts of anyone on such systems within
+`topology_window_hours`, above a higher text floor) place events only with `topology_placement`,
+which is off: measured harmful (see `ContextRules`).
 """
 from __future__ import annotations
 
@@ -35,6 +37,11 @@ class ContextRules:
     topology_text_floor: float = 0.25
     topology_window_hours: float = 12.0
     topology_max_hops: int = 2
+    topology_links: int = 3  # like text links: the few closest, not everything on the neighbouring systems
+    # Off: with a random ("null") topology over eval/scenario.py's systems, placing events by
+    # topology partners cut pair precision from 71.1 to 18.2 (seed 0; `python -m eval.bench_ops`).
+    # Topology shows as evidence on links and lifts related-report ranking; it does not move events.
+    topology_placement: bool = False
 
 
 def vetoed(a: EventRecord, b: EventRecord, rules: ContextRules) -> bool:
@@ -84,19 +91,21 @@ def context_partners(store: ContextStore, event: EventRecord, vector: np.ndarray
     return [(r, float(c)) for r, c in zip(candidates, cosines) if c >= rules.text_floor]
 
 
-def topology_partners(store: ContextStore, event: EventRecord, vector: np.ndarray, rules: ContextRules,
-                      k: int = 20) -> list[tuple[EventRecord, float]]:
-    """Earlier-stored events of anyone, close in time, on systems the topology relates to this
-    event's (and sharing none with it), loosely related in text: the `k` most similar."""
+def topology_partners(store: ContextStore, event: EventRecord, vector: np.ndarray,
+                      rules: ContextRules) -> list[tuple[EventRecord, float]]:
+    """Earlier-stored events of anyone, close in time, on systems along this event's dependency
+    chain (and sharing none with it), related in text, alerts unless this event is one: the
+    `topology_links` most similar."""
     graph = store.operations.dependencies
     near = related_systems(graph, event.systems, rules.topology_max_hops) if event.systems and len(graph) else {}
     if not near:
         return []
     window = timedelta(hours=rules.topology_window_hours)
-    scope = EventFilter(systems=tuple(near), since=event.occurred_at - window, until=event.occurred_at + window,
-                        exclude_seqs=(event.seq,))
-    hits = [h for h in store.vector_search(vector, k, scope)
-            if h.seq < event.seq and h.score >= rules.topology_text_floor]
+    kinds = () if event.kind == "alert" else ("alert",)  # an alert on one side: the failing system's signal
+    scope = EventFilter(kinds=kinds, systems=tuple(near), since=event.occurred_at - window,
+                        until=event.occurred_at + window, exclude_seqs=(event.seq,))
+    hits = [h for h in store.vector_search(vector, rules.topology_links + 8, scope)
+            if h.seq < event.seq and h.score >= rules.topology_text_floor][: rules.topology_links]
     records = store.get_events([h.seq for h in hits])
     return [(records[h.seq], h.score) for h in hits
             if h.seq in records and not set(records[h.seq].systems) & set(event.systems)]

@@ -97,8 +97,11 @@ class NarrativeService:
         return {i: self.store.narratives.survivor(n) or n for i, n in placed.items()}
 
     def _partners(self, record: EventRecord, vector: np.ndarray) -> list[tuple[EventRecord, float]]:
-        """Context partners: the same user's recent reports on a shared system, then topology partners."""
+        """Context partners: the same user's recent reports on a shared system (and, only with
+        `topology_placement`, topology partners)."""
         partners = context_partners(self.store, record, vector, self.rules)
+        if not self.rules.topology_placement:
+            return partners
         known = {p.seq for p, _ in partners}
         return partners + [p for p in topology_partners(self.store, record, vector, self.rules) if p[0].seq not in known]
 

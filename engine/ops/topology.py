@@ -86,9 +86,17 @@ def _shortest_paths(systems: Iterable[str], limit: int,
 
 
 def related_systems(graph: nx.DiGraph, systems: Iterable[str], max_hops: int) -> dict[str, list[str]]:
-    """Systems within `max_hops` dependency edges (either direction) of `systems`, each with the
-    shortest path from one of `systems` to it."""
-    return _shortest_paths(systems, max_hops, lambda n: (*graph.successors(n), *graph.predecessors(n)), graph)
+    """Systems along the dependency chain of `systems`: those they depend on and those depending on
+    them, within `max_hops` edges in one direction, each with its shortest path. Siblings (two
+    systems sharing a dependency) are not related: a failure travels along dependencies."""
+    systems = list(systems)
+    up = _shortest_paths(systems, max_hops, graph.successors, graph)
+    down = _shortest_paths(systems, max_hops, graph.predecessors, graph)
+    related = dict(down)
+    for system, path in up.items():  # both only inside a dependency cycle: keep the shorter
+        if system not in related or len(path) < len(related[system]):
+            related[system] = path
+    return related
 
 
 def upstream_paths(graph: nx.DiGraph, systems: Iterable[str], max_depth: int = 6) -> dict[str, list[str]]:
