@@ -8,16 +8,23 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
+from api.protection import protect
 from api.routes import events, health, narratives, people
 from api.schemas import EventBatchIn
+from context_store.api_keys import KeyTable
 from engine import Engine, EventIn, Settings
 
 log = logging.getLogger("hypercorr.api")
 
 
 def create_app(settings: Settings | None = None, engine_factory: Callable[[Settings], Engine] | None = None,
-               on_ready: Callable[[Engine], None] | None = None) -> FastAPI:
-    """Build the app; `engine_factory` lets tests inject an engine, `on_ready` runs after start-up."""
+               on_ready: Callable[[Engine], None] | None = None, bind_host: str = "127.0.0.1",
+               keys: KeyTable | None = None) -> FastAPI:
+    """Build the app; `engine_factory` lets tests inject an engine, `on_ready` runs after start-up.
+
+    `bind_host` is the address the server listens on (open without keys only on loopback);
+    `keys` the API key table (default: the data directory's).
+    """
     settings = settings or Settings()
     factory = engine_factory or (lambda s: Engine(s))
 
@@ -28,7 +35,7 @@ def create_app(settings: Settings | None = None, engine_factory: Callable[[Setti
         try:
             if on_ready is not None:
                 on_ready(engine)
-            log.info("hypercorr ready: %d events, backend=%s", engine.stats().events, settings.backend)
+            log.info("hypercorr ready", extra={"fields": {"events": engine.stats().events, "backend": settings.backend}})
             yield
         finally:
             engine.close()
@@ -36,6 +43,7 @@ def create_app(settings: Settings | None = None, engine_factory: Callable[[Setti
     app = FastAPI(title="hypercorr", version="0.1.0", lifespan=lifespan,
                   description="Context-aware correlation of hypercare reports: related reports with evidence.")
     install_error_handlers(app)
+    protect(app, settings, bind_host, keys)
     for router in (events.router, narratives.router, people.router, health.router):
         app.include_router(router)
     _register_request_models(app)

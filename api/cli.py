@@ -11,6 +11,7 @@ import typer
 
 from api.client import ClientError, HttpClient, HypercorrClient, LocalClient
 from api.ingest_command import ingest_file
+from api.keys_command import keys_app
 from engine import Engine, Settings
 from engine.errors import StoreLockedError, StoreMismatchError
 
@@ -18,6 +19,7 @@ T = TypeVar("T")
 app = typer.Typer(help="hypercorr: context-aware correlation of hypercare reports.", no_args_is_help=True)
 eval_app = typer.Typer(help="Quality evaluations on real data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+app.add_typer(keys_app, name="keys")
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="Embedded store folder.", envvar="HYPERCORR_DATA_DIR")]
 Url = Annotated[Optional[str], typer.Option("--url", help="Use a running server instead of the data dir.")]
@@ -73,18 +75,29 @@ def serve(data_dir: DataDir = Path("data"), host: str = "127.0.0.1", port: int =
     import uvicorn
 
     from api.app import create_app
+    from api.auth import check_exposure
     from api.demo_loader import load_demo
+    from api.log_format import configure_logging
+    from context_store.api_keys import KeyTable
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     settings = Settings(data_dir=data_dir)
+    keys = KeyTable.open(data_dir)
+    try:  # refuse an exposed address without keys before the model loads
+        warning = check_exposure(keys, host)
+    except ValueError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    if warning:
+        logging.getLogger("hypercorr.auth").warning(warning)
     try:  # build the engine here, so a locked or mismatched data dir is a one-line error
         engine = Engine(settings)
     except (StoreLockedError, StoreMismatchError) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from exc
-    application = create_app(settings, engine_factory=lambda _: engine,
+    application = create_app(settings, engine_factory=lambda _: engine, bind_host=host, keys=keys,
                              on_ready=(lambda e: load_demo(e, DEMO_STREAM)) if demo else None)
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    uvicorn.run(application, host=host, port=port, log_level="info", log_config=None, access_log=False)
 
 
 @app.command()

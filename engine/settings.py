@@ -22,3 +22,6 @@ class Settings(BaseSettings):
     hnsw_threshold: int = Field(50_000, ge=1, description="Exact search up to this many vectors, HNSW beyond.")
     snapshot_every: int = Field(5_000, ge=1, description="Write the vector snapshot after this many new events.")
     max_batch_events: int = Field(1_000, ge=1)
+    max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024, description="Largest HTTP request body (413 beyond).")
+    rate_limit_per_second: float = Field(50.0, ge=0, description="Requests per second per API key (0: no limit).")
+    rate_limit_burst: int = Field(100, ge=1, description="Requests a key may make at once before the rate applies.")
