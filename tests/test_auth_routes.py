@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
 from api.app import create_app
-from api.auth import PUBLIC_PATHS, RequireScope, Scope, ScopedApp
+from api.auth import PUBLIC_PATHS, RequireScope, Scope, ScopedApp, check_exposure
 from context_store.api_keys import KeyTable
 from engine import Engine, Settings
 from tests.fakes import HashingEmbedder
@@ -173,3 +173,13 @@ def test_mounted_apps_need_a_scope_wrapper() -> None:
 def test_the_walk_sees_every_api_route() -> None:
     app, _ = make_app()
     assert len(scoped_routes(app)) >= 17  # events 4, narratives 10, people 3 today
+
+
+def test_exposure_rules() -> None:
+    keys = KeyTable.open(None)
+    assert "OPEN" in check_exposure(keys, "127.0.0.1") and "OPEN" in check_exposure(keys, "::1")
+    for host in ("0.0.0.0", "::", "192.168.1.20", "hypercorr.example.org"):
+        with pytest.raises(ValueError, match="hypercorr keys create"):
+            check_exposure(keys, host)
+    keys.create("ops", ("admin",))
+    assert check_exposure(keys, "0.0.0.0") is None and check_exposure(keys, "127.0.0.1") is None
