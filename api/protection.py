@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from api import observability
 from api.auth import Authenticator, is_loopback
 from api.body_limit import BodySizeLimit
+from api.openapi_errors import document_errors
 from api.rate_limit import RateLimiter
 from context_store.api_keys import KeyTable
 from engine import Settings
@@ -23,3 +24,4 @@ def protect(app: FastAPI, settings: Settings, bind_host: str, keys: KeyTable | N
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(observability.RequestObserver, metrics=app.state.metrics)  # outermost: sees 413s too
     app.include_router(observability.router)
+    document_errors(app)

@@ -114,3 +114,13 @@ def test_text_length_limit_is_422_naming_the_field() -> None:
         response = client.post("/v1/events", json={"id": "long", "text": "z" * 20_001})
         assert response.status_code == 422
         assert response.json()["detail"][0]["loc"] == ["body", "text"]
+
+
+@pytest.mark.parametrize("path", ["/v1/users/u/history", "/v1/systems/s/history", "/v1/narratives"])
+def test_huge_offsets_are_422_not_500(path: str) -> None:
+    """Found by schema fuzzing: an offset past SQLite's 64-bit integers was a 500."""
+    client, _ = app_with()
+    with client:
+        response = client.get(path, params={"offset": str(2**65)})
+        assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["query", "offset"]
+        assert client.get(path, params={"offset": "1000000000"}).status_code == 200

@@ -19,9 +19,9 @@ Status = Literal["emerging", "active", "cooling", "dormant", "resolved"]
 @router.get("/narratives", dependencies=[READ], response_model=NarrativeListOut)
 def list_narratives(engine: EngineDep, status: Status | None = None, system: str | None = None,
                     user_id: str | None = None, since: datetime | None = None,
-                    min_size: Annotated[int, Query(ge=1)] = 1, sort: Literal["recent", "size"] = "recent",
+                    min_size: Annotated[int, Query(ge=1, le=1_000_000_000)] = 1, sort: Literal["recent", "size"] = "recent",
                     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                    offset: Annotated[int, Query(ge=0)] = 0) -> NarrativeListOut:
+                    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0) -> NarrativeListOut:
     """Live narratives, filtered, sorted by recent activity or size, paginated."""
     query = NarrativeQuery(status, system, user_id, since, min_size, sort, limit, offset)
     found = engine.list_narratives(query)

@@ -11,7 +11,7 @@ from api.schemas import ErasureOut, EventOut, HistoryOut
 
 router = APIRouter(prefix="/v1", tags=["context"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]  # SQLite integers overflow near 2**63 (found by fuzzing)
 
 
 @router.get("/users/{user_id}/history", dependencies=[READ], response_model=HistoryOut)
