@@ -196,8 +196,17 @@ def eval_context(seed: int = 0, as_json: Annotated[bool, typer.Option("--json")]
 
 
 @app.command()
-def bench(quick: Annotated[bool, typer.Option(help="Smaller sizes, for a smoke run.")] = False) -> None:
+def bench(quick: Annotated[bool, typer.Option(help="Smaller sizes, for a smoke run.")] = False,
+          load: Annotated[bool, typer.Option(help="Instead: a bounded mixed workload of concurrent clients "
+                                                  "against a real server on 127.0.0.1.")] = False,
+          clients: Annotated[int, typer.Option(min=1, max=32, help="Concurrent clients (--load).")] = 4) -> None:
     """Benchmark embedding, ingest, related-report latency, restart and memory on this machine."""
+    if load:
+        from eval.load import run_load
+
+        if run_load(quick=quick, clients=clients)["errors"]:
+            raise typer.Exit(1)
+        return
     from eval.bench import run_bench
 
     run_bench(quick=quick)
