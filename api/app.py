@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from api.errors import install_error_handlers
 from api.protection import protect
-from api.routes import events, health, narratives, people
+from api.routes import admin, events, health, narratives, people
 from api.schemas import EventBatchIn
 from context_store.api_keys import KeyTable
 from engine import Engine, EventIn, Settings
@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, engine_factory: Callable[[Setti
                   description="Context-aware correlation of hypercare reports: related reports with evidence.")
     install_error_handlers(app)
     protect(app, settings, bind_host, keys)
-    for router in (events.router, narratives.router, people.router, health.router):
+    for router in (events.router, narratives.router, people.router, health.router, admin.router):
         app.include_router(router)
     _register_request_models(app)
     return app

@@ -9,6 +9,7 @@ from typing import Protocol, runtime_checkable
 import networkx as nx
 import numpy as np
 
+from context_store.consistency import ConsistencyReport
 from context_store.narrative_tables import NarrativeTables
 from context_store.records import EventContext, EventFilter, EventRecord, NewEvent, ScoredSeq, StoreStats
 
@@ -117,6 +118,10 @@ class ContextStore(Protocol):
 
     def stats(self) -> StoreStats:
         """Sizes of the store's parts."""
+        ...
+
+    def verify(self) -> ConsistencyReport:
+        """Whether the vector index and issue graph agree with the stored rows."""
         ...
 
     def checkpoint(self) -> None:
