@@ -222,13 +222,7 @@ def test_flipped_bits_in_the_snapshot_are_detected(data_dir: Path, added: list[l
     raw = bytearray(index_file.read_bytes())
     raw[-20] ^= 0xFF  # inside the stored vectors, not the header
     index_file.write_bytes(bytes(raw))
-    with caplog.at_level(logging.WARNING):
-        store = open_store(data_dir)
-    try:
-        assert "rebuilding" in caplog.text
-        assert store.verify().ok and store.stats().vectors == 5
-    finally:
-        store.close()
+    assert_rebuilt_on_open(data_dir, caplog, "rebuilding")
 
 
 def test_snapshot_with_vectors_sqlite_lacks_is_rebuilt(data_dir: Path, tmp_path: Path,
@@ -240,10 +234,15 @@ def test_snapshot_with_vectors_sqlite_lacks_is_rebuilt(data_dir: Path, tmp_path:
     store.close()
     for name in ("vectors.faiss", "vectors.meta.json"):
         (data_dir / name).write_bytes((other / name).read_bytes())
+    assert_rebuilt_on_open(data_dir, caplog, "disagrees with SQLite")
+
+
+def assert_rebuilt_on_open(data_dir: Path, caplog: pytest.LogCaptureFixture, warning: str) -> None:
+    """Opening warns with `warning` and the rebuilt index agrees with the five stored events."""
     with caplog.at_level(logging.WARNING):
         store = open_store(data_dir)
     try:
-        assert "disagrees with SQLite" in caplog.text
+        assert warning in caplog.text
         assert store.verify().ok and store.stats().vectors == 5
     finally:
         store.close()
