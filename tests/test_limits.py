@@ -124,3 +124,20 @@ def test_huge_offsets_are_422_not_500(path: str) -> None:
         response = client.get(path, params={"offset": str(2**65)})
         assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["query", "offset"]
         assert client.get(path, params={"offset": "1000000000"}).status_code == 200
+
+
+def test_narrative_members_are_paginated() -> None:
+    client, _ = app_with()
+    with client:
+        events = [{"id": f"same-{i}", "title": "Printer out of toner", "text": "printer toner empty again",
+                   "occurred_at": f"2026-03-0{i + 1}T09:00:00Z"} for i in range(5)]
+        results = client.post("/v1/events", json={"events": events}).json()["results"]
+        narrative = results[0]["narrative_id"]
+        assert {r["narrative_id"] for r in results} == {narrative}
+        full = client.get(f"/v1/narratives/{narrative}").json()
+        page = client.get(f"/v1/narratives/{narrative}", params={"members_limit": 2, "members_offset": 1}).json()
+        assert full["size"] == page["size"] == 5
+        assert [m["event"]["id"] for m in page["members"]] == [m["event"]["id"] for m in full["members"]][1:3]
+        via_event = client.get("/v1/events/same-0/narrative", params={"members_limit": 1}).json()
+        assert len(via_event["members"]) == 1
+        assert client.get(f"/v1/narratives/{narrative}", params={"members_limit": 1001}).status_code == 422

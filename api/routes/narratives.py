@@ -7,13 +7,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from api.auth import ADMIN, READ
-from api.deps import EngineDep
+from api.deps import EngineDep, Offset
 from api.narrative_schemas import (EditOut, LinkFeedbackIn, MergeIn, MoveIn, NarrativeListOut, NarrativeOut,
                                    NarrativeSummaryOut, SplitIn, TimelineOut)
 from engine.narratives.queries import NarrativeQuery
 
 router = APIRouter(prefix="/v1", tags=["narratives"])
 Status = Literal["emerging", "active", "cooling", "dormant", "resolved"]
+MembersLimit = Annotated[int, Query(ge=1, le=1000, description="Members per page (in time order).")]
 
 
 @router.get("/narratives", dependencies=[READ], response_model=NarrativeListOut)
@@ -21,7 +22,7 @@ def list_narratives(engine: EngineDep, status: Status | None = None, system: str
                     user_id: str | None = None, since: datetime | None = None,
                     min_size: Annotated[int, Query(ge=1, le=1_000_000_000)] = 1, sort: Literal["recent", "size"] = "recent",
                     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0) -> NarrativeListOut:
+                    offset: Offset = 0) -> NarrativeListOut:
     """Live narratives, filtered, sorted by recent activity or size, paginated."""
     query = NarrativeQuery(status, system, user_id, since, min_size, sort, limit, offset)
     found = engine.list_narratives(query)
@@ -29,9 +30,10 @@ def list_narratives(engine: EngineDep, status: Status | None = None, system: str
 
 
 @router.get("/narratives/{narrative_id}", dependencies=[READ], response_model=NarrativeOut)
-def get_narrative(engine: EngineDep, narrative_id: str) -> NarrativeOut:
-    """One narrative in full; an absorbed id answers with its survivor."""
-    return NarrativeOut.of_detail(engine.narrative(narrative_id))
+def get_narrative(engine: EngineDep, narrative_id: str, members_limit: MembersLimit = 200,
+                  members_offset: Offset = 0) -> NarrativeOut:
+    """One narrative in full; an absorbed id answers with its survivor. Members are paginated."""
+    return NarrativeOut.of_detail(engine.narrative(narrative_id), members_limit, members_offset)
 
 
 @router.get("/narratives/{narrative_id}/timeline", dependencies=[READ], response_model=TimelineOut)
@@ -42,9 +44,10 @@ def get_timeline(engine: EngineDep, narrative_id: str) -> TimelineOut:
 
 
 @router.get("/events/{event_id}/narrative", dependencies=[READ], response_model=NarrativeOut)
-def get_event_narrative(engine: EngineDep, event_id: str) -> NarrativeOut:
-    """The narrative an event belongs to."""
-    return NarrativeOut.of_detail(engine.event_narrative(event_id))
+def get_event_narrative(engine: EngineDep, event_id: str, members_limit: MembersLimit = 200,
+                        members_offset: Offset = 0) -> NarrativeOut:
+    """The narrative an event belongs to (members paginated)."""
+    return NarrativeOut.of_detail(engine.event_narrative(event_id), members_limit, members_offset)
 
 
 @router.post("/narratives/{narrative_id}/merge", dependencies=[ADMIN], response_model=EditOut)

@@ -6,12 +6,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.auth import ADMIN, READ
-from api.deps import EngineDep, WindowDep
+from api.deps import EngineDep, Offset, WindowDep
 from api.schemas import ErasureOut, EventOut, HistoryOut
 
 router = APIRouter(prefix="/v1", tags=["context"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]  # SQLite integers overflow near 2**63 (found by fuzzing)
 
 
 @router.get("/users/{user_id}/history", dependencies=[READ], response_model=HistoryOut)
