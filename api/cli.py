@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional, TypeVar
@@ -27,8 +28,8 @@ DEMO_STREAM = Path(__file__).parent / "demo" / "stream.jsonl"
 
 
 def _client(data_dir: Path, url: str | None) -> HypercorrClient:
-    if url:
-        return HttpClient(url)
+    if url:  # a server with keys needs one: HYPERCORR_API_KEY (kept out of argv and shell history)
+        return HttpClient(url, api_key=os.environ.get("HYPERCORR_API_KEY"))
     try:
         return LocalClient(Engine(Settings(data_dir=data_dir)))
     except (StoreLockedError, StoreMismatchError) as exc:

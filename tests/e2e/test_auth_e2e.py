@@ -19,10 +19,11 @@ PRIVATE = {"id": "private-ticket-9931", "title": "Quokka payslip mismatch",
            "user_id": "employee-55c1e", "systems": ["hr-portal"], "occurred_at": "2026-11-27T09:00:00Z"}
 
 
-def hypercorr(*args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+def hypercorr(*args: str, timeout: float = 120.0, env_extra: dict[str, str] | None = None
+              ) -> subprocess.CompletedProcess[str]:
     """Run the CLI as a subprocess of this interpreter."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERCORR_")}
-    env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONPATH": str(REPO)})
+    env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONPATH": str(REPO), **(env_extra or {})})
     return subprocess.run([sys.executable, "-c", LAUNCHER, *args], capture_output=True, text=True,
                           timeout=timeout, env=env, cwd=str(REPO), stdin=subprocess.DEVNULL)
 
@@ -79,6 +80,14 @@ def test_a_key_revoked_while_serving_is_refused(keyed: dict[str, Any]) -> None:
     assert done.returncode == 0, done.stderr
     assert server.client.get("/v1/narratives", headers=bearer(key)).status_code == 401
     assert hypercorr("keys", "revoke", key_id, "--data-dir", str(keyed["data_dir"])).returncode == 1
+
+
+def test_cli_sends_the_key_from_the_environment(keyed: dict[str, Any]) -> None:
+    url = keyed["server"].base_url
+    refused = hypercorr("related", PRIVATE["id"], "--url", url)
+    assert refused.returncode == 1 and "API key is required" in refused.stderr
+    done = hypercorr("related", PRIVATE["id"], "--url", url, env_extra={"HYPERCORR_API_KEY": keyed["keys"]["read"]})
+    assert done.returncode == 0, done.stderr
 
 
 def test_info_logs_hold_no_report_text_or_ids(keyed: dict[str, Any]) -> None:
