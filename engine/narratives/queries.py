@@ -79,7 +79,9 @@ class NarrativeReader:
         clock = self.store.latest_time()
         found = []
         for narrative_id in self.store.narratives.live_ids():
-            members = self._members(narrative_id)
+            seqs = [seq for seq, _ in self.store.narratives.members(narrative_id)]
+            contexts = self.store.get_contexts(seqs)  # user, systems, time: from memory
+            members = [contexts[s] for s in seqs if s in contexts]
             row = self.store.narratives.get(narrative_id)
             if not members or row is None or len(members) < query.min_size:
                 continue
@@ -92,8 +94,11 @@ class NarrativeReader:
                 continue
             if query.status and status_of(last, first, row.resolved_at, clock or members[-1].occurred_at) != query.status:
                 continue
-            found.append((row, members, last))
-        key = (lambda f: f[2]) if query.sort == "recent" else (lambda f: len(f[1]))
+            found.append((row, len(members), last))
+        key = (lambda f: f[2]) if query.sort == "recent" else (lambda f: f[1])
         found.sort(key=key, reverse=True)
-        return [(row, self._view(row, members, clock or members[-1].occurred_at))
-                for row, members, _ in found[query.offset:query.offset + query.limit]]
+        page = []
+        for row, _, _ in found[query.offset:query.offset + query.limit]:
+            records = self._members(row.id)
+            page.append((row, self._view(row, records, clock or records[-1].occurred_at)))
+        return page
