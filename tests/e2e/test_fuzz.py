@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from schemathesis.core.mutations import Mutation, OperatorKind
+from schemathesis.core.mutations import Mutation
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import (content_type_conformance, negative_data_rejection,
                                                response_schema_conformance, status_code_conformance)
@@ -31,11 +31,12 @@ MAX_EXAMPLES = 25  # per operation: ~20 operations, about a minute on 2 cores wi
 
 def _inexpressible(mutation: Mutation) -> bool:
     """A mutation the request cannot carry: the Authorization header (the test sends its key) or a
-    query/header value turned into an object or array (a query string has neither)."""
+    query/header value turned into an object or array (a query string has neither: a list becomes a
+    repeated parameter, of which the framework reads the last)."""
     if mutation.parameter_location is ParameterLocation.HEADER and (mutation.parameter or "").lower() == "authorization":
         return True
     return (mutation.parameter_location in (ParameterLocation.QUERY, ParameterLocation.HEADER)
-            and mutation.operator is OperatorKind.CHANGE_TYPE and isinstance(mutation.new_value, (dict, list)))
+            and isinstance(mutation.new_value, (dict, list)))
 
 
 def invalid_input_rejected(ctx: schemathesis.CheckContext, response: schemathesis.Response,
