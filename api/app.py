@@ -8,22 +8,29 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
+from api.mcp.access import KeyVerifier
+from api.mcp.http import mount_mcp
 from api.protection import protect
-from api.routes import admin, events, health, narratives, people
+from api.routes import admin, anomalies, events, health, narratives, operations, people, topology, triage
 from api.schemas import EventBatchIn
 from context_store.api_keys import KeyTable
 from engine import Engine, EventIn, Settings
+from engine.heap import freeze_loaded_state
+from engine.ops.alertmanager import AlertmanagerWebhook
+from engine.ops.changes import ChangeIn
+from engine.ops.topology import TopologyIn
 
 log = logging.getLogger("hypercorr.api")
 
 
 def create_app(settings: Settings | None = None, engine_factory: Callable[[Settings], Engine] | None = None,
-               on_ready: Callable[[Engine], None] | None = None, bind_host: str = "127.0.0.1",
-               keys: KeyTable | None = None) -> FastAPI:
+               on_ready: Callable[[Engine], None] | None = None, mcp_verifier: KeyVerifier | None = None,
+               bind_host: str = "127.0.0.1", keys: KeyTable | None = None) -> FastAPI:
     """Build the app; `engine_factory` lets tests inject an engine, `on_ready` runs after start-up.
 
     `bind_host` is the address the server listens on (open without keys only on loopback);
-    `keys` the API key table (default: the data directory's).
+    `keys` the API key table (default: the data directory's); `mcp_verifier` maps an API key to
+    its scopes for /mcp (default: the same keys and scopes as the rest of the API).
     """
     settings = settings or Settings()
     factory = engine_factory or (lambda s: Engine(s))
@@ -35,8 +42,10 @@ def create_app(settings: Settings | None = None, engine_factory: Callable[[Setti
         try:
             if on_ready is not None:
                 on_ready(engine)
+            freeze_loaded_state()  # the loaded indexes live as long as the process
             log.info("hypercorr ready", extra={"fields": {"events": engine.stats().events, "backend": settings.backend}})
-            yield
+            async with mcp.running():
+                yield
         finally:
             engine.close()
 
@@ -44,9 +53,11 @@ def create_app(settings: Settings | None = None, engine_factory: Callable[[Setti
                   description="Context-aware correlation of hypercare reports: related reports with evidence.")
     install_error_handlers(app)
     protect(app, settings, bind_host, keys)
-    for router in (events.router, narratives.router, people.router, health.router, admin.router):
+    for router in (events.router, narratives.router, people.router, health.router, anomalies.router,
+                   operations.router, topology.router, triage.router, admin.router):
         app.include_router(router)
     _register_request_models(app)
+    mcp = mount_mcp(app, mcp_verifier or app.state.auth.scopes_for, settings.mcp_allowed_hosts)
     return app
 
 
@@ -59,7 +70,7 @@ def _register_request_models(app: FastAPI) -> None:
             return app.openapi_schema
         schema = original()
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        for model in (EventIn, EventBatchIn):
+        for model in (EventIn, EventBatchIn, AlertmanagerWebhook, ChangeIn, TopologyIn):
             definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(definition.pop("$defs", {}))
             components[model.__name__] = definition

@@ -29,6 +29,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Receive, Scope as AsgiScope, Send
 
+from api.mcp.access import credential
 from api.rate_limit import RateLimiter
 from context_store.api_keys import KeyTable
 
@@ -37,6 +38,9 @@ log = logging.getLogger("hypercorr.auth")
 # Paths that answer without a key: liveness, the API description, and Prometheus metrics
 # (counts, latencies per route template and store sizes: no report text, no ids).
 PUBLIC_PATHS = frozenset({"/healthz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+# Endpoints that authenticate every request themselves with `Authenticator.scopes_for` and check
+# a scope per tool: MCP at /mcp (`api/mcp/`). The route-walking test checks they use it.
+SELF_AUTHENTICATING = frozenset({"/mcp"})
 
 
 class Scope(str, Enum):
@@ -84,6 +88,19 @@ class Authenticator:
         self.allow_open = allow_open
         self.limiter = limiter
 
+    def scopes_for(self, key: str | None) -> frozenset[str] | None:
+        """The caller's effective scopes (admin expanded to all), or None when not authenticated.
+
+        The `KeyVerifier` of the MCP endpoint, which checks each tool's scope itself.
+        """
+        if key is None:
+            return OPEN_CALLER.scopes if self.allow_open and not self.keys.has_active() else None
+        found = self.keys.verify(key)
+        if found is None:
+            return None
+        caller = Caller(found.key_id, frozenset(found.scopes))
+        return frozenset(s.value for s in Scope if caller.allows(s))
+
     def authorize(self, key: str | None, scope: Scope) -> Caller:
         """The caller, or AuthError: 401 (no or bad key), 403 (scope missing), 429 (rate limit)."""
         if key is None:
@@ -108,9 +125,8 @@ _bearer = HTTPBearer(auto_error=False, description="An API key from `hypercorr k
 
 
 def _presented_key(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    return value.strip() or None if scheme.lower() == "bearer" else None
+    """`Authorization: Bearer <key>`, or `X-API-Key: <key>` (as /mcp accepts)."""
+    return credential(request.headers)
 
 
 class RequireScope:

@@ -163,6 +163,11 @@ def narrative(narrative_id: str, data_dir: DataDir = Path("data"), url: Url = No
     typer.echo(f"{detail['id']}  {detail['title']}  ({detail['status']}, {detail['size']} events)")
     typer.echo(f"  timeline: {detail['timeline']['timeline']}")
     typer.echo(f"  users: {', '.join(detail['users']) or '-'}   systems: {', '.join(detail['systems']) or '-'}")
+    if detail.get("probable_origin"):
+        typer.echo(f"  probable origin: {detail['probable_origin']['system']} "
+                   f"({'; '.join(detail['probable_origin']['reasons'])})")
+    for suspect in detail.get("suspect_changes", []):
+        typer.echo(f"  suspect change {suspect['event']['id']}: {'; '.join(suspect['reasons'])}")
     for member in detail["members"]:
         event = member["event"]
         typer.echo(f"  {event['occurred_at'][:16]}  {event['id']}  {event['title'] or event['text'][:70]}")
@@ -196,6 +201,31 @@ def eval_context(seed: int = 0, as_json: Annotated[bool, typer.Option("--json")]
     print_context_eval(run_context_eval(seed=seed), as_json=as_json)
 
 
+@eval_app.command("anomalies")
+def eval_anomalies(nab: Annotated[Path, typer.Option("--nab", exists=True, file_okay=False,
+                                                     help="NAB folder (data/, labels/, config/).")],
+                   as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Volume-anomaly detector on the Numenta Anomaly Benchmark, NAB-scored (standard, low FP, low FN)."""
+    from eval.nab.runner import run_nab_eval
+
+    try:
+        run_nab_eval(nab, as_json=as_json)
+    except FileNotFoundError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+@eval_app.command("triage")
+def eval_triage(data: Annotated[Path, typer.Option("--data", exists=True, file_okay=False,
+                                                   help="The shared datasets folder.")] = Path("../shared/datasets"),
+                split: Annotated[str, typer.Option(help="test (reported) or dev (where cues were checked)")] = "test",
+                as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Triage quality: category (Banking77, Hadoop) and sentiment (hand-labelled) vs baselines."""
+    from eval.triage import print_triage_eval, run_triage_eval
+
+    if split not in ("dev", "test"):
+        raise typer.BadParameter("split is dev or test", param_hint="--split")
+    print_triage_eval(run_triage_eval(data, split), as_json=as_json)  # type: ignore[arg-type]
+
+
 @app.command()
 def bench(quick: Annotated[bool, typer.Option(help="Smaller sizes, for a smoke run.")] = False,
           load: Annotated[bool, typer.Option(help="Instead: a bounded mixed workload of concurrent clients "
@@ -211,3 +241,15 @@ def bench(quick: Annotated[bool, typer.Option(help="Smaller sizes, for a smoke r
     from eval.bench import run_bench
 
     run_bench(quick=quick)
+
+
+@app.command("mcp")
+def mcp_stdio(data_dir: DataDir = Path("data")) -> None:
+    """Serve MCP over stdio for an assistant that starts hypercorr itself (local: every tool allowed)."""
+    from api.mcp.stdio import run_stdio
+
+    raise typer.Exit(run_stdio(data_dir))
+
+
+if __name__ == "__main__":
+    app(prog_name="hypercorr")

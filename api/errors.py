@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from engine.errors import BatchTooLargeError, ConflictError, NotFoundError
+from engine.errors import BatchTooLargeError, ConflictError, NotFoundError, NotTriagedError
 from engine.narratives.editing import EditError
 
 log = logging.getLogger("hypercorr.api")
@@ -36,6 +36,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(EditError)
     async def _edit(_: Request, exc: EditError) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"detail": str(exc)})
+
+    @app.exception_handler(NotTriagedError)
+    async def _not_triaged(_: Request, exc: NotTriagedError) -> JSONResponse:
         return JSONResponse(status_code=409, content={"detail": str(exc)})
 
     @app.exception_handler(BatchTooLargeError)

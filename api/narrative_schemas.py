@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.anomaly_schemas import AnomalyOut
+from api.ops_schemas import ProbableOriginOut, SuspectChangeOut, operations_fields
 from api.schemas import EventOut
 from context_store import NarrativeRow
 from engine.narratives.queries import NarrativeDetail
@@ -39,6 +41,8 @@ class NarrativeSummaryOut(BaseModel):
     highest_urgency: str | None
     parent_id: str | None
     resolved_at: datetime | None
+    growth_anomaly: AnomalyOut | None = Field(None, description="Set when the narrative's hourly volume was "
+                                              "anomalous within the last 2 days of the stream (see /v1/anomalies).")
 
     @classmethod
     def of(cls, row: NarrativeRow, view: NarrativeView) -> "NarrativeSummaryOut":
@@ -46,7 +50,8 @@ class NarrativeSummaryOut(BaseModel):
         return cls(id=row.id, title=view.title, top_terms=view.top_terms, status=view.status, size=view.size,
                    users=view.users, systems=view.systems, kinds=view.kinds, first_seen=view.first_seen,
                    last_seen=view.last_seen, highest_impact=view.highest_impact,
-                   highest_urgency=view.highest_urgency, parent_id=row.parent_id, resolved_at=row.resolved_at)
+                   highest_urgency=view.highest_urgency, parent_id=row.parent_id, resolved_at=row.resolved_at,
+                   growth_anomaly=AnomalyOut.of(view.growth_anomaly) if view.growth_anomaly else None)
 
 
 class LinkOut(BaseModel):
@@ -97,6 +102,9 @@ class NarrativeOut(NarrativeSummaryOut):
     volume_per_day: dict[str, int]
     members: list[MemberOut]
     lineage: list[LineageOut]
+    suspect_changes: list[SuspectChangeOut] = Field(default_factory=list, description="Changes that preceded the "
+                                                    "first report on the same or upstream systems, best first.")
+    probable_origin: ProbableOriginOut | None = None
 
     @classmethod
     def of_detail(cls, detail: NarrativeDetail, members_limit: int | None = None,
@@ -113,7 +121,7 @@ class NarrativeOut(NarrativeSummaryOut):
                    members=[MemberOut(event=EventOut.of(m), links=links.get(m.seq, []))
                             for m in detail.members[members_offset:][:members_limit]],
                    lineage=[LineageOut(relation=l.relation, other_id=l.other_id, at=l.at, by=l.by)
-                            for l in detail.lineage])
+                            for l in detail.lineage], **operations_fields(detail.operations))
 
 
 class NarrativeListOut(BaseModel):

@@ -54,6 +54,8 @@ class EvidenceOut(BaseModel):
     text_score: float = Field(description="Fused text relevance before context.")
     context_boost: float = Field(description="Multiplier - 1 from same user and shared systems.")
     time_proximity: float = Field(description="Additive prior for closeness in time (0 when no anchor time).")
+    topology_path: str | None = Field(None, description="Dependency path between the two events' systems when the "
+                                      "service topology lifted the score ('->' reads 'depends on').")
 
 
 class RelatedOut(BaseModel):
@@ -75,6 +77,7 @@ class IngestItemOut(BaseModel):
     id: str
     status: Literal["created", "unchanged"]
     narrative_id: str | None = Field(None, description="The narrative the event joined (or is in).")
+    triage: "TriageOut | None" = Field(None, description="Category, sentiment, priority and team (feedback only).")
 
 
 class IngestOut(BaseModel):
@@ -120,3 +123,8 @@ class HealthOut(BaseModel):
     vectors: int
     index: str
     model: str
+
+
+from api.triage_schemas import TriageOut  # noqa: E402 - defined over EventOut above
+
+IngestItemOut.model_rebuild()

@@ -1,7 +1,7 @@
 """The one storage interface every context-store backend implements."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -11,6 +11,8 @@ import numpy as np
 
 from context_store.consistency import ConsistencyReport
 from context_store.narrative_tables import NarrativeTables
+from context_store.operational_tables import OperationalTables
+from context_store.triage_tables import TriageTables
 from context_store.records import EventContext, EventFilter, EventRecord, NewEvent, ScoredSeq, StoreStats
 
 
@@ -23,13 +25,18 @@ class ContextStore(Protocol):
     """
 
     narratives: NarrativeTables
+    operations: OperationalTables  # in-place event attribute updates, the service topology
+    triage: TriageTables
 
     def transaction(self) -> AbstractContextManager[NarrativeTables]:
         """One SQLite transaction around several narrative-table changes."""
         ...
 
-    def add_events(self, events: Sequence[NewEvent]) -> list[int]:
-        """Store events in one transaction and index them; returns their sequence numbers."""
+    def add_events(self, events: Sequence[NewEvent],
+                   after_insert: Callable[[list[int]], None] | None = None) -> list[int]:
+        """Store events in one transaction and index them; returns their sequence numbers.
+
+        `after_insert(seqs)` runs inside the transaction (companion rows commit with the events)."""
         ...
 
     def content_hashes(self, ids: Iterable[str]) -> dict[str, str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +22,8 @@ from context_store.issue_graph import IssueGraph
 from context_store.analysis import Analyzer, PlainAnalyzer
 from context_store.lexical_index import LexicalIndex
 from context_store.narrative_tables import NarrativeTables
+from context_store.operational_tables import OperationalTables
+from context_store.triage_tables import TriageTables
 from context_store.records import (ConflictError, EventContext, EventFilter, EventRecord, NewEvent, ScoredSeq,
                                    StoreStats)
 from context_store.seq_matrix import SeqMatrix
@@ -45,6 +47,7 @@ class EmbeddedStore:
         self._conn = connect(data_dir / "hypercorr.sqlite3" if data_dir else None)
         check_model(self._conn, model_name, dim)
         self.narratives = NarrativeTables(self._conn, self._lock)
+        self.triage = TriageTables(self._conn, self._lock)
         self._lexical = LexicalIndex(self._conn, analyzer or PlainAnalyzer())
         self._lexical.load()
         self._index_options = {"hnsw_threshold": hnsw_threshold}
@@ -54,6 +57,7 @@ class EmbeddedStore:
         self._graph = IssueGraph()
         self._contexts: dict[int, EventContext] = {}
         self._rebuild_graph_and_contexts()
+        self.operations = OperationalTables(self._conn, self._lock, self._graph)
         self._count = int(self._conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
 
     # ---- start-up -----------------------------------------------------------------
@@ -104,12 +108,17 @@ class EmbeddedStore:
                           for seq, _, _, user_id, at in rows}
 
     # ---- writes -------------------------------------------------------------------
-    def add_events(self, events: Sequence[NewEvent]) -> list[int]:
-        """Store events in one transaction, then index them; all or nothing."""
+    def add_events(self, events: Sequence[NewEvent],
+                   after_insert: Callable[[list[int]], None] | None = None) -> list[int]:
+        """Store events in one transaction, then index them; all or nothing.
+
+        `after_insert` runs inside that transaction with the new seqs, to write companion rows
+        (e.g. triage) that commit or roll back together with the events.
+        """
         if not events:
             return []
         with self._lock:
-            seqs = self._insert_rows(events)
+            seqs = self._insert_rows(events, after_insert)
             self._count += len(seqs)
             vectors = np.stack([np.asarray(e.vector, dtype=np.float32) for e in events])
             self._index.add(np.array(seqs, dtype=np.int64), vectors)
@@ -123,7 +132,8 @@ class EmbeddedStore:
                 self.checkpoint()
         return seqs
 
-    def _insert_rows(self, events: Sequence[NewEvent]) -> list[int]:
+    def _insert_rows(self, events: Sequence[NewEvent],
+                     after_insert: Callable[[list[int]], None] | None = None) -> list[int]:
         conn = self._conn
         seqs: list[int] = []
         conn.execute("BEGIN IMMEDIATE")
@@ -144,6 +154,8 @@ class EmbeddedStore:
                 conn.execute("INSERT INTO embeddings (seq, vector, title_vector) VALUES (?, ?, ?)",
                              (seq, vector, title))
                 self._lexical.stage(seq, r.title, r.text)
+            if after_insert is not None:
+                after_insert(seqs)
             conn.execute("COMMIT")
         except Exception as exc:
             conn.execute("ROLLBACK")

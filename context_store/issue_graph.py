@@ -11,6 +11,7 @@ import networkx as nx
 
 REPORTED_BY = "reported_by"
 AFFECTS = "affects"
+DEPENDS_ON = "depends_on"  # system -> system it depends on (the service topology)
 
 
 def event_node(event_id: str) -> str:
@@ -33,6 +34,7 @@ class IssueGraph:
 
     def __init__(self) -> None:
         self.graph = nx.MultiDiGraph()
+        self.dependencies = nx.DiGraph()  # the topology alone (system names), for path queries
 
     def add_event(self, event_id: str, kind: str, user_id: str | None,
                   systems: Iterable[str]) -> None:
@@ -75,6 +77,17 @@ class IssueGraph:
             systems.update(s.removeprefix("system:") for _, s, k in self.graph.out_edges(event, keys=True)
                            if k == AFFECTS)
         return systems
+
+    def set_dependencies(self, topology: dict[str, list[str]]) -> None:
+        """Replace the `depends_on` edges between system nodes with `topology` (system -> depends_on)."""
+        old = [(a, b, k) for a, b, k in self.graph.edges(keys=True) if k == DEPENDS_ON]
+        self.graph.remove_edges_from(old)
+        dependencies = nx.DiGraph()
+        dependencies.add_nodes_from(topology)
+        dependencies.add_edges_from((s, d) for s, deps in topology.items() for d in deps)
+        self.dependencies = dependencies
+        self.graph.add_nodes_from((system_node(s) for s in dependencies.nodes), type="system")
+        self.graph.add_edges_from((system_node(a), system_node(b), DEPENDS_ON) for a, b in dependencies.edges)
 
     def event_count(self) -> int:
         """Number of event nodes."""

@@ -4,24 +4,31 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 from context_store import ContextStore, EventRecord, StoreStats, create_store
 from context_store.consistency import ConsistencyReport
 from engine import text as textprep
 from engine.embedder import Embedder, create_embedder
-from engine.errors import BatchTooLargeError, NotFoundError
+from engine.errors import BatchTooLargeError, NotFoundError, NotTriagedError
 from engine.events import EventIn
 from engine.filters import RelatedFilters
-from engine.ingest import IngestOutcome, ingest_batch
+from engine.ingest import IngestOutcome, StoredBatch, ingest_batch
 from engine.relevance import HybridRanker, Query, RelatedHit, RelevanceWeights
 from context_store import NarrativeRow
 from engine.narratives.editing import NarrativeEditor
 from engine.narratives.queries import NarrativeDetail, NarrativeQuery, NarrativeReader
 from engine.narratives.service import NarrativeService
 from engine.narratives.views import NarrativeView
+from engine.anomalies import Anomaly, AnomalyService
 from engine.settings import Settings
+from engine.ops.alertmanager import AlertmanagerWebhook, SystemLabelRule, to_events
+from engine.ops.alerts import AlertOutcome, plan_alerts
+from engine.ops.suspects import operational_view
+from engine.triage.model import TriageView
+from engine.triage.routing import RoutingRules
+from engine.triage.service import TriageService, load_routes
 
 
 class Engine:
@@ -39,7 +46,12 @@ class Engine:
         self.narratives = NarrativeService(self.store, self.embedder.dim)
         self.narrative_reader = NarrativeReader(self.store)
         self.narrative_editor = NarrativeEditor(self.narratives, self.narrative_reader)
+        self.anomalies = AnomalyService(self.store)
+        self.triage = TriageService(self.store, self.embedder, RoutingRules(
+            load_routes(self.settings.triage_routes, self.settings.triage_routes_file),
+            self.settings.triage_default_team))
         self._write_lock = threading.Lock()
+        self.triage.backfill()
 
     # ---- writes -------------------------------------------------------------------
     def ingest(self, events: Sequence[EventIn]) -> list[IngestOutcome]:
@@ -48,9 +60,45 @@ class Engine:
             raise BatchTooLargeError(
                 f"a batch holds at most {self.settings.max_batch_events} events, got {len(events)}")
         with self._write_lock:
-            batch = ingest_batch(self.store, self.embedder, events)
-            placed = self.narratives.assign(batch.records, batch.vectors)
-            return [replace(o, narrative_id=placed.get(o.id) or self.narrative_of(o.id)) for o in batch.outcomes]
+            return self._store_and_place(events)
+
+    def _store_and_place(self, events: Sequence[EventIn]) -> list[IngestOutcome]:
+        """Ingest (with triage of feedback) and narrative assignment; the caller holds the write lock."""
+        batch = ingest_batch(self.store, self.embedder, events, self.triage.prepare)
+        placed = self.narratives.assign(batch.records, batch.vectors)
+        triaged = self.triage.views(self._records_of(batch))
+        return [replace(o, narrative_id=placed.get(o.id) or self.narrative_of(o.id), triage=triaged.get(o.id))
+                for o in batch.outcomes]
+
+    def _records_of(self, batch: "StoredBatch") -> list[EventRecord]:
+        """The batch's records: the new ones as stored, the known ones read back."""
+        fresh = {r.id: r for r in batch.records}
+        known = [o.id for o in batch.outcomes if o.id not in fresh]
+        return list(fresh.values()) + [r for i in dict.fromkeys(known) if (r := self.store.get_event(i))]
+
+    def ingest_alertmanager(self, payload: AlertmanagerWebhook) -> list[AlertOutcome]:
+        """An Alertmanager notification: new alert episodes are added, known ones get their status
+        updated in place (see `engine.ops.alerts`). New events commit first, then the updates; both
+        steps are idempotent, so Alertmanager's retry after a failure converges."""
+        events = to_events(payload, SystemLabelRule(tuple(self.settings.alert_system_labels)))
+        if len(events) > self.settings.max_batch_events:
+            raise BatchTooLargeError(f"a notification holds at most {self.settings.max_batch_events} alerts")
+        with self._write_lock:
+            plan = plan_alerts(self.store, events)
+            placed = {o.id: o.narrative_id for o in self._store_and_place(plan.fresh)} if plan.fresh else {}
+            self.store.operations.update_attributes(plan.updates)
+            return [replace(o, narrative_id=placed.get(o.id) or self.narrative_of(o.id)) for o in plan.outcomes]
+
+    def set_topology(self, topology: dict[str, list[str]]) -> str:
+        """Replace the service dependency graph (system -> depends_on); returns when it was stored."""
+        at = datetime.now(timezone.utc).isoformat()
+        with self._write_lock:
+            self.store.operations.set_topology(topology, at)
+        return at
+
+    def topology(self) -> tuple[dict[str, list[str]], str | None]:
+        """The stored dependency graph and when it was last replaced."""
+        return self.store.operations.topology()
 
     def narrative_of(self, event_id: str) -> str | None:
         """The live narrative holding an event (following merges), or None."""
@@ -60,19 +108,32 @@ class Engine:
 
     # ---- narratives ---------------------------------------------------------------
     def list_narratives(self, query: NarrativeQuery) -> list[tuple[NarrativeRow, NarrativeView]]:
-        """Live narratives, filtered, sorted and paginated."""
-        return self.narrative_reader.list(query)
+        """Live narratives, filtered, sorted and paginated (each flagged if its growth is anomalous)."""
+        flags = self.anomalies.narrative_flags()
+        return [(row, replace(view, growth_anomaly=flags.get(row.id))) for row, view in self.narrative_reader.list(query)]
 
     def narrative(self, narrative_id: str) -> NarrativeDetail:
-        """One narrative in full (an absorbed id answers with its survivor)."""
-        return self.narrative_reader.detail(narrative_id)
+        """One narrative in full (an absorbed id answers with its survivor), with its growth-anomaly
+        flag and suspect changes."""
+        detail = self.narrative_reader.detail(narrative_id)
+        flag = self.anomalies.narrative_flags().get(detail.row.id)
+        return self._with_operations(replace(detail, view=replace(detail.view, growth_anomaly=flag)))
+
+    def list_anomalies(self, since: datetime | None = None, until: datetime | None = None,
+                       scope: str | None = None, limit: int = 50, offset: int = 0) -> list[Anomaly]:
+        """Volume anomalies per system and per narrative (hour buckets), newest first."""
+        return self.anomalies.list(since, until, scope, limit, offset)
+
+    def _with_operations(self, detail: NarrativeDetail) -> NarrativeDetail:
+        window = timedelta(hours=self.settings.suspect_window_hours)
+        return replace(detail, operations=operational_view(self.store, detail.members, window))
 
     def event_narrative(self, event_id: str) -> NarrativeDetail:
         """The narrative holding an event."""
         narrative = self.narrative_of(self.get_event(event_id).id)
         if narrative is None:
             raise NotFoundError("narrative of event", event_id)
-        return self.narrative_reader.detail(narrative)
+        return self.narrative(narrative)
 
     def merge_narratives(self, narrative_id: str, into: str) -> str:
         """A person merges two narratives; the older id survives and is returned."""
@@ -94,10 +155,33 @@ class Engine:
         with self._write_lock:
             return self.narrative_editor.feedback(a_id, b_id, verdict)
 
-    def resolve_narrative(self, narrative_id: str) -> str:
-        """A person marks a narrative resolved; returns its live id."""
+    def resolve_narrative(self, narrative_id: str, team: str | None = None) -> str:
+        """A person marks a narrative resolved (optionally by `team`: routing learns from it); returns its live id."""
+        with self._write_lock, self.store.transaction():
+            live = self.narrative_editor.resolve(narrative_id)
+            if team:
+                self.triage.label_resolved([seq for seq, _ in self.store.narratives.members(live)], team)
+            return live
+
+    # ---- triage -------------------------------------------------------------------
+    def event_triage(self, event_id: str) -> TriageView | None:
+        """An event's enrichment with a person's overrides applied (None for alerts and changes)."""
+        record = self.get_event(event_id)
+        return self.triage.views([record]).get(record.id)
+
+    def get_event_with_triage(self, event_id: str) -> tuple[EventRecord, TriageView | None]:
+        """One stored event and its enrichment."""
+        record = self.get_event(event_id)
+        return record, self.triage.views([record]).get(record.id)
+
+    def override_triage(self, event_id: str, changes: dict[str, str | None], by: str) -> TriageView:
+        """A person sets (or clears, with None) triage fields; their value wins from now on."""
         with self._write_lock:
-            return self.narrative_editor.resolve(narrative_id)
+            record = self.get_event(event_id)
+            if self.triage.views([record]).get(record.id) is None:
+                raise NotTriagedError(f"event {event_id!r} is a {record.kind}; only feedback events are triaged")
+            self.triage.override(record, changes, by)
+            return self.triage.views([record])[record.id]
 
     def consolidate(self) -> dict[str, int]:
         """Run narrative consolidation now."""

@@ -17,4 +17,8 @@ class BatchTooLargeError(ValueError):
     """A batch holds more events than the configured maximum."""
 
 
-__all__ = ["BatchTooLargeError", "ConflictError", "NotFoundError", "StoreLockedError", "StoreMismatchError"]
+class NotTriagedError(ValueError):
+    """Triage was asked of an event that carries none (alerts and changes are not triaged)."""
+
+
+__all__ = ["BatchTooLargeError", "NotTriagedError", "ConflictError", "NotFoundError", "StoreLockedError", "StoreMismatchError"]

@@ -1,7 +1,7 @@
 """Turning validated events into stored ones: idempotency, conflicts, embedding, one commit."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Literal
@@ -12,6 +12,7 @@ from context_store import ConflictError, ContextStore, EventRecord, NewEvent
 from engine import text as textprep
 from engine.embedder import Embedder
 from engine.events import EventIn
+from engine.triage.model import TriageView
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class IngestOutcome:
     id: str
     status: Literal["created", "unchanged"]
     narrative_id: str | None = None
+    triage: TriageView | None = None  # feedback only, attached by the engine after the commit
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,15 @@ def embed_records(embedder: Embedder, records: Sequence[EventRecord]) -> tuple[n
     return vectors[: len(records)], title_vectors
 
 
-def ingest_batch(store: ContextStore, embedder: Embedder, events: Sequence[EventIn]) -> StoredBatch:
+Enricher = Callable[[Sequence[EventRecord], np.ndarray], Callable[[list[int]], None] | None]
+
+
+def ingest_batch(store: ContextStore, embedder: Embedder, events: Sequence[EventIn],
+                 enrich: Enricher | None = None) -> StoredBatch:
     """Store a batch all-or-nothing.
+
+    `enrich(records, vectors)` may return a writer of companion rows (e.g. triage) that runs
+    inside the events' insert transaction with their seqs.
 
     A known id with the same content is a no-op ("unchanged"); a known id with other content,
     or one id twice in the batch with different content, raises ConflictError and stores nothing.
@@ -86,7 +95,8 @@ def ingest_batch(store: ContextStore, embedder: Embedder, events: Sequence[Event
     if not records:
         return StoredBatch([IngestOutcome(e.id, "unchanged") for e in events], [], np.zeros((0, embedder.dim)))
     vectors, title_vectors = embed_records(embedder, records)
-    seqs = store.add_events([NewEvent(r, v, t) for r, v, t in zip(records, vectors, title_vectors)])
+    writer = enrich(records, vectors) if enrich is not None else None
+    seqs = store.add_events([NewEvent(r, v, t) for r, v, t in zip(records, vectors, title_vectors)], writer)
     outcomes = [IngestOutcome(e.id, "unchanged" if e.id in stored or e is not fresh.get(e.id) else "created")
                 for e in events]
     return StoredBatch(outcomes, [replace(r, seq=s) for r, s in zip(records, seqs)], vectors)

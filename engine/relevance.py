@@ -8,8 +8,13 @@ For a query (a stored event, or a free text) the candidates are the union of the
                = bm25 / max bm25              (free text: the best candidate is the scale)
     w          = w_short - (w_short - w_long) * min(1, query_terms / full_terms)
     text_score = w * semantic + (1 - w) * lexical
-    score      = text_score * (1 + same_user_boost * same_user + systems_boost * shared_share)
+    score      = text_score * (1 + same_user_boost * same_user + systems_boost * shared_share
+                                 + topology_boost / hops)
                  + recency * exp(-|gap days| / recency_days)
+
+`hops` counts the service-topology edges (either direction, at most `topology_max_hops`) between
+the query's systems and the candidate's when they share none and are at most
+`topology_window_hours` apart (a report on a front end, an alert on the database it depends on).
 
 Short queries lean on meaning (the lexical side has little to go on); long, identifier-heavy
 reports lean on words. Context multiplies text relevance, so it never links on its own; time
@@ -29,6 +34,7 @@ import numpy as np
 
 from context_store import ContextStore, EventContext, EventFilter, EventRecord
 from engine import text as textprep
+from engine.ops.topology import describe_path, related_systems
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,9 @@ class RelevanceWeights:
     same_user_boost: float = 0.15
     systems_boost: float = 0.15
     shared_terms_shown: int = 8
+    topology_boost: float = 0.10  # modest: below shared systems, and it only multiplies text relevance
+    topology_max_hops: int = 2
+    topology_window_hours: float = 12.0
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,7 @@ class Evidence:
     text_score: float
     context_boost: float
     time_proximity: float
+    topology_path: str | None = None  # "web -> api -> db" ('->' reads 'depends on') when topology counted
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,7 @@ class _Signals(NamedTuple):
     shared_systems: list[str]
     boost: float
     proximity: float
+    topology_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,7 +134,8 @@ class HybridRanker:
                                       self.store.document_frequencies, min_df)
         candidates = self._text_scores(query, terms, max(w.candidates, k), event_filter)
         contexts = self.store.get_contexts([c.seq for c in candidates])
-        ceiling = 1.0 + w.same_user_boost * bool(query.user_id) + w.systems_boost * bool(query.systems)
+        ceiling = 1.0 + w.same_user_boost * bool(query.user_id) + w.systems_boost * bool(query.systems) \
+            + w.topology_boost * bool(query.systems and len(self.store.operations.dependencies))
         prior = w.recency if query.occurred_at is not None else 0.0
         signals = self._context(query)
         best: list[tuple[float, int, _Scored]] = []  # a min-heap of (score, -seq, candidate)
@@ -171,6 +183,8 @@ class HybridRanker:
         systems = set(query.systems)
         moment = query.occurred_at.timestamp() if query.occurred_at is not None else None
         scale = 86_400.0 * w.recency_days
+        graph = self.store.operations.dependencies
+        near = related_systems(graph, systems, w.topology_max_hops) if systems and len(graph) else {}
 
         def signals(candidate: EventContext | EventRecord) -> _Signals:
             same_user = bool(query.user_id) and candidate.user_id == query.user_id
@@ -178,14 +192,20 @@ class HybridRanker:
             boost = w.same_user_boost * same_user
             if shared:
                 boost += w.systems_boost * len(shared) / len(systems.union(candidate.systems))
-            proximity = 0.0 if moment is None else \
-                w.recency * math.exp(-abs(candidate.occurred_at.timestamp() - moment) / scale)
-            return _Signals(same_user, shared, boost, proximity)
+            gap = None if moment is None else abs(candidate.occurred_at.timestamp() - moment)
+            proximity = 0.0 if gap is None else w.recency * math.exp(-gap / scale)
+            path = None
+            if near and not shared and (gap is None or gap <= 3600.0 * w.topology_window_hours):
+                path = min((near[s] for s in candidate.systems if s in near), key=len, default=None)
+                if path is not None:
+                    boost += w.topology_boost / (len(path) - 1)
+            return _Signals(same_user, shared, boost, proximity,
+                            describe_path(graph, path) if path else None)
         return signals
 
     def _explain(self, query: Query, record: EventRecord, score: float, scored: _Scored,
                  shared_terms: list[str]) -> RelatedHit:
-        same_user, shared, boost, proximity = self._context(query)(record)
+        same_user, shared, boost, proximity, topology_path = self._context(query)(record)
         gap = None
         if query.occurred_at is not None:
             gap = round((record.occurred_at - query.occurred_at).total_seconds() / 3600.0, 2)
@@ -193,5 +213,6 @@ class HybridRanker:
                             shared_terms=shared_terms[: self.weights.shared_terms_shown],
                             same_user=same_user, shared_systems=shared,
                             time_gap_hours=gap, text_score=round(scored.text_score, 4),
-                            context_boost=round(boost, 4), time_proximity=round(proximity, 4))
+                            context_boost=round(boost, 4), time_proximity=round(proximity, 4),
+                            topology_path=topology_path)
         return RelatedHit(event=record, score=round(score, 6), evidence=evidence)

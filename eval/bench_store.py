@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from context_store import create_store
 from engine import Engine, Settings
+from engine.heap import freeze_loaded_state
 from engine.text import ANALYZER
 from eval.bench_data import SyntheticEvents
 
@@ -129,7 +130,11 @@ def _timed(calls: Sequence[Callable[[], object]], warmup: int, budget: float) ->
 
 def related_latency(engine: Engine, stored: int, queries: int, seed: int, warmup: int = 30,
                     budget: float = 45.0) -> Latency:
-    """engine.related(id, k=10) for random stored ids (vectors come from the index: no embedding)."""
+    """engine.related(id, k=10) for random stored ids (vectors come from the index: no embedding).
+
+    The loaded state is frozen out of the garbage collector first, as the server does at start-up.
+    """
+    freeze_loaded_state()
     rng = random.Random(seed)
     ids = [f"bench-{rng.randrange(stored)}" for _ in range(queries + warmup)]
     return _timed([functools.partial(engine.related, i, 10) for i in ids], warmup, budget)

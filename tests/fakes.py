@@ -16,10 +16,12 @@ class HashingEmbedder:
         self.dim = dim
         self.name = f"test-hashing-{dim}"
         self.calls = 0
+        self.texts: list[str] = []  # everything embedded so far
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Deterministic vectors: texts sharing words point the same way."""
         self.calls += 1
+        self.texts.extend(texts)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             for token in tokens(text):

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
 from api.app import create_app
-from api.auth import PUBLIC_PATHS, RequireScope, Scope, ScopedApp, check_exposure
+from api.auth import PUBLIC_PATHS, SELF_AUTHENTICATING, RequireScope, Scope, ScopedApp, check_exposure
 from context_store.api_keys import KeyTable
 from engine import Engine, Settings
 from tests.fakes import HashingEmbedder
@@ -43,6 +43,9 @@ def scoped_routes(app: FastAPI) -> list[tuple[str, str, Scope]]:
     for route in flat_routes(app):
         path = route.path or ""
         if path in PUBLIC_PATHS:
+            continue
+        if path in SELF_AUTHENTICATING:
+            assert route.endpoint.verifier == app.state.auth.scopes_for, f"{path} must verify keys with the app's keys"
             continue
         if isinstance(route.original_route, Mount):
             if not isinstance(route.app, ScopedApp):
@@ -160,14 +163,14 @@ def test_mounted_apps_need_a_scope_wrapper() -> None:
     with pytest.raises(AssertionError, match="mount /plain"):
         scoped_routes(app)
     app, keys = make_app()
-    app.mount("/mcp", ScopedApp(inner, Scope.read))
-    assert ("GET", "/mcp/", Scope.read) in scoped_routes(app)
+    app.mount("/tools", ScopedApp(inner, Scope.read))
+    assert ("GET", "/tools/", Scope.read) in scoped_routes(app)
     _, read_key = keys.create("reader", ("read",))
     _, ingest_key = keys.create("writer", ("ingest",))
     with TestClient(app) as client:
-        assert call(client, "GET", "/mcp/", None) == 401
-        assert call(client, "GET", "/mcp/", ingest_key) == 403
-        assert call(client, "GET", "/mcp/", read_key) == 200
+        assert call(client, "GET", "/tools/", None) == 401
+        assert call(client, "GET", "/tools/", ingest_key) == 403
+        assert call(client, "GET", "/tools/", read_key) == 200
 
 
 def test_the_walk_sees_every_api_route() -> None:
@@ -183,3 +186,18 @@ def test_exposure_rules() -> None:
             check_exposure(keys, host)
     keys.create("ops", ("admin",))
     assert check_exposure(keys, "0.0.0.0") is None and check_exposure(keys, "127.0.0.1") is None
+
+
+def test_mcp_uses_the_api_keys(served: tuple[TestClient, KeyTable]) -> None:
+    client, keys = served
+    _, ingest_key = keys.create("mcp-ingest", ("ingest",))
+    _, admin_key = keys.create("mcp-admin", ("admin",))
+    auth = client.app.state.auth
+    assert auth.scopes_for(None) is None and auth.scopes_for("hc_nope_nope") is None  # keys exist: not open
+    assert auth.scopes_for(ingest_key) == {"ingest"}
+    assert auth.scopes_for(admin_key) == {"ingest", "read", "admin"}
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    headers = {"Accept": "application/json, text/event-stream"}
+    assert client.post("/mcp", json=body, headers=headers).status_code == 401
+    answer = client.post("/mcp", json=body, headers={**headers, "X-API-Key": admin_key})
+    assert answer.status_code not in (401, 403), answer.text  # past the door (TestClient's Host is not loopback: 421)

@@ -9,7 +9,8 @@ from pydantic import ValidationError
 from api.auth import INGEST, READ
 from api.deps import EngineDep, FiltersDep
 from api.errors import request_errors
-from api.schemas import EventBatchIn, EventOut, IngestItemOut, IngestOut, RelatedOut, SearchIn
+from api.schemas import EventBatchIn, IngestItemOut, IngestOut, RelatedOut, SearchIn
+from api.triage_schemas import EventTriagedOut, TriageOut
 from engine import EventIn
 
 router = APIRouter(prefix="/v1", tags=["events"])
@@ -38,13 +39,14 @@ def post_events(engine: EngineDep, request: Request, response: Response,
     if not created:
         response.status_code = 200
     return IngestOut(created=created, unchanged=len(outcomes) - created,
-                     results=[IngestItemOut(id=o.id, status=o.status, narrative_id=o.narrative_id) for o in outcomes])
+                     results=[IngestItemOut(id=o.id, status=o.status, narrative_id=o.narrative_id,
+                                            triage=TriageOut.of(o.triage)) for o in outcomes])
 
 
-@router.get("/events/{event_id}", dependencies=[READ], response_model=EventOut)
-def get_event(engine: EngineDep, event_id: str) -> EventOut:
-    """One stored event."""
-    return EventOut.of(engine.get_event(event_id))
+@router.get("/events/{event_id}", dependencies=[READ], response_model=EventTriagedOut)
+def get_event(engine: EngineDep, event_id: str) -> EventTriagedOut:
+    """One stored event with its triage (category, sentiment, priority, team; null for alerts and changes)."""
+    return EventTriagedOut.of_triaged(*engine.get_event_with_triage(event_id))
 
 
 @router.get("/events/{event_id}/related", dependencies=[READ], response_model=list[RelatedOut])

@@ -10,6 +10,7 @@ from api.auth import ADMIN, READ
 from api.deps import EngineDep, Offset
 from api.narrative_schemas import (EditOut, LinkFeedbackIn, MergeIn, MoveIn, NarrativeListOut, NarrativeOut,
                                    NarrativeSummaryOut, SplitIn, TimelineOut)
+from api.triage_schemas import ResolveIn
 from engine.narratives.queries import NarrativeQuery
 
 router = APIRouter(prefix="/v1", tags=["narratives"])
@@ -63,9 +64,10 @@ def split(engine: EngineDep, narrative_id: str, body: SplitIn) -> EditOut:
 
 
 @router.post("/narratives/{narrative_id}/resolve", dependencies=[ADMIN], response_model=EditOut)
-def resolve(engine: EngineDep, narrative_id: str) -> EditOut:
-    """Mark resolved; a later report on it reopens the same narrative."""
-    return EditOut(narrative_id=engine.resolve_narrative(narrative_id))
+def resolve(engine: EngineDep, narrative_id: str, body: ResolveIn | None = None) -> EditOut:
+    """Mark resolved, optionally by a team (`{"team": ...}`: routing of similar reports learns from it);
+    a later report on it reopens the same narrative."""
+    return EditOut(narrative_id=engine.resolve_narrative(narrative_id, body.team if body else None))
 
 
 @router.post("/events/{event_id}/move", dependencies=[ADMIN], response_model=EditOut)

@@ -4,7 +4,9 @@ Text links: the nearest earlier events by embedding. Context links: the same use
 events on a shared system within `window_days`, when the text is at least loosely related
 (`text_floor`); context lifts weak text similarity but never links on its own. The veto keeps
 similar wording apart when the contexts disagree: both sides name systems, none shared, and
-they are more than `veto_days` apart.
+they are more than `veto_days` apart. Topology links: earlier events of anyone on systems within
+`topology_max_hops` dependency edges, within `topology_window_hours` either way (a report on a
+front end, an alert on its database), with a higher text floor; the path is in the evidence.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from datetime import timedelta
 import numpy as np
 
 from context_store import ContextStore, EventFilter, EventRecord, LinkRow
+from engine.ops.topology import describe_path, related_systems
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,12 @@ class ContextRules:
     text_floor: float = 0.20
     veto_days: float = 30.0
     text_links: int = 3
+    # Anyone's event on a neighbouring system is weaker context than the same user's on the same
+    # system, so the text must be as close as one problem's successive symptoms are on average
+    # (0.25, the same measurement as `text_floor`).
+    topology_text_floor: float = 0.25
+    topology_window_hours: float = 12.0
+    topology_max_hops: int = 2
 
 
 def vetoed(a: EventRecord, b: EventRecord, rules: ContextRules) -> bool:
@@ -35,11 +44,23 @@ def vetoed(a: EventRecord, b: EventRecord, rules: ContextRules) -> bool:
     return abs((a.occurred_at - b.occurred_at).total_seconds()) > rules.veto_days * 86_400
 
 
-def _evidence(event: EventRecord, other: EventRecord, cosine: float, context: bool) -> dict[str, object]:
-    return {"semantic": round(cosine, 4), "same_user": bool(event.user_id) and event.user_id == other.user_id,
-            "shared_systems": [s for s in other.systems if s in event.systems],
-            "time_gap_hours": round((other.occurred_at - event.occurred_at).total_seconds() / 3600, 2),
-            "kinds": [event.kind, other.kind], "context_link": context}
+def topology_path(store: ContextStore, event: EventRecord, other: EventRecord, max_hops: int) -> str | None:
+    """The shortest dependency path between two events' systems when they share none, else None."""
+    graph = store.operations.dependencies
+    if not len(graph) or not event.systems or not other.systems or set(event.systems) & set(other.systems):
+        return None
+    near = related_systems(graph, event.systems, max_hops)
+    path = min((near[s] for s in other.systems if s in near), key=len, default=None)
+    return describe_path(graph, path) if path else None
+
+
+def _evidence(event: EventRecord, other: EventRecord, cosine: float, context: bool,
+              path: str | None) -> dict[str, object]:
+    evidence = {"semantic": round(cosine, 4), "same_user": bool(event.user_id) and event.user_id == other.user_id,
+                "shared_systems": [s for s in other.systems if s in event.systems],
+                "time_gap_hours": round((other.occurred_at - event.occurred_at).total_seconds() / 3600, 2),
+                "kinds": [event.kind, other.kind], "context_link": context}
+    return evidence | ({"topology_path": path} if path else {})
 
 
 def nearest_earlier(store: ContextStore, event: EventRecord, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
@@ -63,9 +84,27 @@ def context_partners(store: ContextStore, event: EventRecord, vector: np.ndarray
     return [(r, float(c)) for r, c in zip(candidates, cosines) if c >= rules.text_floor]
 
 
+def topology_partners(store: ContextStore, event: EventRecord, vector: np.ndarray, rules: ContextRules,
+                      k: int = 20) -> list[tuple[EventRecord, float]]:
+    """Earlier-stored events of anyone, close in time, on systems the topology relates to this
+    event's (and sharing none with it), loosely related in text: the `k` most similar."""
+    graph = store.operations.dependencies
+    near = related_systems(graph, event.systems, rules.topology_max_hops) if event.systems and len(graph) else {}
+    if not near:
+        return []
+    window = timedelta(hours=rules.topology_window_hours)
+    scope = EventFilter(systems=tuple(near), since=event.occurred_at - window, until=event.occurred_at + window,
+                        exclude_seqs=(event.seq,))
+    hits = [h for h in store.vector_search(vector, k, scope)
+            if h.seq < event.seq and h.score >= rules.topology_text_floor]
+    records = store.get_events([h.seq for h in hits])
+    return [(records[h.seq], h.score) for h in hits
+            if h.seq in records and not set(records[h.seq].systems) & set(event.systems)]
+
+
 def build_links(store: ContextStore, event: EventRecord, text_hits: list[tuple[int, float]],
                 partners: list[tuple[EventRecord, float]], vetoes: set[int] = frozenset(),
-                hold: int | None = None) -> list[LinkRow]:
+                hold: int | None = None, max_hops: int = 2) -> list[LinkRow]:
     """Link rows with evidence for the text neighbours (vetoed ones marked) and the context partners.
 
     `hold` is the partner whose narrative the event was placed in by context (evidence
@@ -73,10 +112,12 @@ def build_links(store: ContextStore, event: EventRecord, text_hits: list[tuple[i
     """
     records = store.get_events([seq for seq, _ in text_hits])
     links = {seq: LinkRow(event.seq, seq, round(score, 4),
-                          _evidence(event, records[seq], score, False) | {"context_veto": seq in vetoes, "context_hold": False})
+                          _evidence(event, records[seq], score, False,
+                                    topology_path(store, event, records[seq], max_hops))
+                          | {"context_veto": seq in vetoes, "context_hold": False})
              for seq, score in text_hits if seq in records}
     for record, cosine in partners:
         links[record.seq] = LinkRow(event.seq, record.seq, round(cosine, 4),
-                                    _evidence(event, record, cosine, True)
+                                    _evidence(event, record, cosine, True, topology_path(store, event, record, max_hops))
                                     | {"context_veto": False, "context_hold": record.seq == hold})
     return list(links.values())

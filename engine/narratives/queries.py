@@ -7,6 +7,7 @@ from typing import Literal
 
 from context_store import ContextStore, EventRecord, LineageRow, LinkRow, NarrativeRow
 from engine.errors import NotFoundError
+from engine.ops.suspects import OperationalView
 from engine.narratives.views import NarrativeView, describe, status_of
 
 
@@ -19,6 +20,7 @@ class NarrativeDetail:
     members: list[EventRecord]
     links: list[LinkRow]
     lineage: list[LineageRow]
+    operations: OperationalView | None = None  # suspect changes, probable origin (set by the engine)
 
 
 @dataclass(frozen=True)

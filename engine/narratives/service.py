@@ -17,7 +17,8 @@ from context_store.narrative_tables import pair_key
 from engine.narratives.clusterer import ClusterParams, StreamingClusterer
 from engine.narratives.constraints import context_must_links
 from engine.narratives.identity import plan_ids
-from engine.narratives.linking import ContextRules, build_links, context_partners, nearest_earlier, vetoed
+from engine.narratives.linking import (ContextRules, build_links, context_partners, nearest_earlier,
+                                       topology_partners, vetoed)
 
 
 Pair = tuple[int, int]
@@ -77,12 +78,13 @@ class NarrativeService:
                 nn = text_hits[0][1] if text_hits else -1.0
                 if text_hits:
                     self.clusterer.observe_nn(nn)
-                partners = context_partners(self.store, record, vector, self.rules)
+                partners = self._partners(record, vector)
                 vetoes = self._vetoes(record, text_hits)
                 narrative, root, hold = self._place(record, vector, partners, vetoes, tables.create)
                 rows.append(MemberRow(record.seq, narrative, root, nn, "auto"))
                 self._pending[record.seq] = narrative
-                links.extend(build_links(self.store, record, text_hits, partners, vetoes, hold))
+                links.extend(build_links(self.store, record, text_hits, partners, vetoes, hold,
+                                         self.rules.topology_max_hops))
                 self._veto_pairs.update((record.seq, v) for v in vetoes)
                 self._context_pairs.update((record.seq, p.seq) for p, _ in partners)
                 if hold is not None:
@@ -93,6 +95,12 @@ class NarrativeService:
         if self.clusterer.since_consolidation >= self.params.consolidate_every:
             self.consolidate()
         return {i: self.store.narratives.survivor(n) or n for i, n in placed.items()}
+
+    def _partners(self, record: EventRecord, vector: np.ndarray) -> list[tuple[EventRecord, float]]:
+        """Context partners: the same user's recent reports on a shared system, then topology partners."""
+        partners = context_partners(self.store, record, vector, self.rules)
+        known = {p.seq for p, _ in partners}
+        return partners + [p for p in topology_partners(self.store, record, vector, self.rules) if p[0].seq not in known]
 
     def _vetoes(self, record: EventRecord, text_hits: list[tuple[int, float]]) -> set[int]:
         """Text neighbours that context keeps apart from this event."""

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from context_store import EventRecord
+from engine.anomalies.service import Anomaly
 from engine import text as textprep
 
 LEVELS = ("low", "medium", "high", "critical")
@@ -52,6 +53,7 @@ class NarrativeView:
     highest_urgency: str | None
     size: int
     extra: dict[str, object] = field(default_factory=dict)
+    growth_anomaly: Anomaly | None = None  # set by the engine when its hourly volume is anomalous
 
 
 def distinctive_terms(members: Sequence[EventRecord], document_frequency: Callable[[Iterable[str]], dict[str, int]],

@@ -39,9 +39,11 @@ def _hit(hits: list[dict[str, Any]], event_id: str) -> dict[str, Any]:
 
 
 def _plain(body: dict[str, Any]) -> dict[str, Any]:
-    """An ingest answer without its narrative ids, after checking every event got one."""
+    """An ingest answer without its narrative ids and triage (tests/e2e/test_triage.py checks those),
+    after checking every event got a narrative."""
     assert all(str(r.get("narrative_id", "")).startswith("N-") for r in body["results"]), body
-    return {**body, "results": [{k: v for k, v in r.items() if k != "narrative_id"} for r in body["results"]]}
+    return {**body, "results": [{k: v for k, v in r.items() if k not in ("narrative_id", "triage")}
+                                for r in body["results"]]}
 
 
 def _rank(hits: list[dict[str, Any]], event_id: str) -> int:

@@ -1,0 +1,1 @@
+"""Operational context: Alertmanager alerts, change events, service topology, suspect changes."""
