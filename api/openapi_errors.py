@@ -14,7 +14,8 @@ ERROR_SCHEMA = {"title": "ErrorOut", "type": "object", "required": ["detail"],
                 "properties": {"detail": {"title": "Detail"}}}
 SECURED = {"401": "No API key, or an unknown or revoked one", "403": "The key lacks the scope this operation needs",
            "404": "An id in the path or body does not exist", "429": "The key's rate limit is exceeded (see Retry-After)"}
-WITH_BODY = {"400": "The body could not be read (e.g. not UTF-8)", "413": "Body larger than the limit, or too many events"}
+WITH_BODY = {"400": "The body could not be read (e.g. not UTF-8)", "413": "Body larger than the limit, or too many events",
+             "422": "A field is invalid; `detail` names it (routes that parse their own body declare no 422)"}
 WRITES = {"409": "Conflicts with stored state (an id with other content, or an edit that cannot apply)"}
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}
 
@@ -39,7 +40,7 @@ def add_error_responses(schema: dict[str, Any]) -> dict[str, Any]:
                 errors |= SECURED
             if "requestBody" in operation:
                 errors |= WITH_BODY
-            if method == "post":
+            if method in ("post", "put", "patch"):
                 errors |= WRITES
             for status, description in errors.items():
                 operation["responses"].setdefault(status, _error(description, status))
