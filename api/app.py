@@ -8,10 +8,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.mcp.access import KeyVerifier, open_access
+from api.mcp.access import KeyVerifier
 from api.mcp.http import mount_mcp
-from api.routes import anomalies, events, health, kb, narratives, operations, people, topology, triage
+from api.protection import protect
+from api.routes import admin, anomalies, events, health, kb, narratives, operations, people, topology, triage
 from api.schemas import EventBatchIn
+from context_store.api_keys import KeyTable
 from engine import Engine, EventIn, Settings
 from engine.heap import freeze_loaded_state
 from engine.ops.alertmanager import AlertmanagerWebhook
@@ -22,9 +24,14 @@ log = logging.getLogger("hypercorr.api")
 
 
 def create_app(settings: Settings | None = None, engine_factory: Callable[[Settings], Engine] | None = None,
-               on_ready: Callable[[Engine], None] | None = None, mcp_verifier: KeyVerifier | None = None) -> FastAPI:
-    """Build the app; `engine_factory` lets tests inject an engine, `on_ready` runs after start-up,
-    `mcp_verifier` maps an API key to its scopes for /mcp (default: open, like the rest of the API)."""
+               on_ready: Callable[[Engine], None] | None = None, mcp_verifier: KeyVerifier | None = None,
+               bind_host: str = "127.0.0.1", keys: KeyTable | None = None) -> FastAPI:
+    """Build the app; `engine_factory` lets tests inject an engine, `on_ready` runs after start-up.
+
+    `bind_host` is the address the server listens on (open without keys only on loopback);
+    `keys` the API key table (default: the data directory's); `mcp_verifier` maps an API key to
+    its scopes for /mcp (default: the same keys and scopes as the rest of the API).
+    """
     settings = settings or Settings()
     factory = engine_factory or (lambda s: Engine(s))
 
@@ -36,7 +43,7 @@ def create_app(settings: Settings | None = None, engine_factory: Callable[[Setti
             if on_ready is not None:
                 on_ready(engine)
             freeze_loaded_state()  # the loaded indexes live as long as the process
-            log.info("hypercorr ready: %d events, backend=%s", engine.stats().events, settings.backend)
+            log.info("hypercorr ready", extra={"fields": {"events": engine.stats().events, "backend": settings.backend}})
             async with mcp.running():
                 yield
         finally:
@@ -45,11 +52,12 @@ def create_app(settings: Settings | None = None, engine_factory: Callable[[Setti
     app = FastAPI(title="hypercorr", version="0.1.0", lifespan=lifespan,
                   description="Context-aware correlation of hypercare reports: related reports with evidence.")
     install_error_handlers(app)
+    protect(app, settings, bind_host, keys)
     for router in (events.router, narratives.router, people.router, health.router, anomalies.router,
-                   operations.router, topology.router, triage.router, kb.router):
+                   operations.router, topology.router, triage.router, kb.router, admin.router):
         app.include_router(router)
     _register_request_models(app)
-    mcp = mount_mcp(app, mcp_verifier or open_access, settings.mcp_allowed_hosts)
+    mcp = mount_mcp(app, mcp_verifier or app.state.auth.scopes_for, settings.mcp_allowed_hosts)
     return app
 
 

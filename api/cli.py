@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional, TypeVar
@@ -12,6 +13,7 @@ import typer
 from api.client import ClientError, HttpClient, HypercorrClient, LocalClient
 from api.ingest_command import ingest_file
 from api.kb_cli import kb_app
+from api.keys_command import keys_app
 from engine import Engine, Settings
 from engine.errors import StoreLockedError, StoreMismatchError
 
@@ -20,6 +22,7 @@ app = typer.Typer(help="hypercorr: context-aware correlation of hypercare report
 eval_app = typer.Typer(help="Quality evaluations on real data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 app.add_typer(kb_app, name="kb")
+app.add_typer(keys_app, name="keys")
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="Embedded store folder.", envvar="HYPERCORR_DATA_DIR")]
 Url = Annotated[Optional[str], typer.Option("--url", help="Use a running server instead of the data dir.")]
@@ -28,8 +31,8 @@ SHARED_BANKING77 = Path(__file__).resolve().parent.parent.parent / "shared" / "d
 
 
 def _client(data_dir: Path, url: str | None) -> HypercorrClient:
-    if url:
-        return HttpClient(url)
+    if url:  # a server with keys needs one: HYPERCORR_API_KEY (kept out of argv and shell history)
+        return HttpClient(url, api_key=os.environ.get("HYPERCORR_API_KEY"))
     try:
         return LocalClient(Engine(Settings(data_dir=data_dir)))
     except (StoreLockedError, StoreMismatchError) as exc:
@@ -76,18 +79,29 @@ def serve(data_dir: DataDir = Path("data"), host: str = "127.0.0.1", port: int =
     import uvicorn
 
     from api.app import create_app
+    from api.auth import check_exposure
     from api.demo_loader import load_demo
+    from api.log_format import configure_logging
+    from context_store.api_keys import KeyTable
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     settings = Settings(data_dir=data_dir)
+    keys = KeyTable.open(data_dir)
+    try:  # refuse an exposed address without keys before the model loads
+        warning = check_exposure(keys, host)
+    except ValueError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    if warning:
+        logging.getLogger("hypercorr.auth").warning(warning)
     try:  # build the engine here, so a locked or mismatched data dir is a one-line error
         engine = Engine(settings)
     except (StoreLockedError, StoreMismatchError) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from exc
-    application = create_app(settings, engine_factory=lambda _: engine,
+    application = create_app(settings, engine_factory=lambda _: engine, bind_host=host, keys=keys,
                              on_ready=(lambda e: load_demo(e, DEMO_STREAM)) if demo else None)
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    uvicorn.run(application, host=host, port=port, log_level="info", log_config=None, access_log=False)
 
 
 @app.command()
@@ -228,8 +242,17 @@ def eval_suggestions(data: Annotated[Path, typer.Option("--data", exists=True, f
 
 
 @app.command()
-def bench(quick: Annotated[bool, typer.Option(help="Smaller sizes, for a smoke run.")] = False) -> None:
+def bench(quick: Annotated[bool, typer.Option(help="Smaller sizes, for a smoke run.")] = False,
+          load: Annotated[bool, typer.Option(help="Instead: a bounded mixed workload of concurrent clients "
+                                                  "against a real server on 127.0.0.1.")] = False,
+          clients: Annotated[int, typer.Option(min=1, max=32, help="Concurrent clients (--load).")] = 4) -> None:
     """Benchmark embedding, ingest, related-report latency, restart and memory on this machine."""
+    if load:
+        from eval.load import run_load
+
+        if run_load(quick=quick, clients=clients)["errors"]:
+            raise typer.Exit(1)
+        return
     from eval.bench import run_bench
 
     run_bench(quick=quick)

@@ -48,5 +48,6 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        route = getattr(request.scope.get("route"), "path", "unmatched")  # a template: no ids from the path
+        log.exception("unhandled error", extra={"fields": {"method": request.method, "route": route}})
         return JSONResponse(status_code=500, content={"detail": "internal error; see the server log"})

@@ -107,8 +107,9 @@ class NarrativeOut(NarrativeSummaryOut):
     probable_origin: ProbableOriginOut | None = None
 
     @classmethod
-    def of_detail(cls, detail: NarrativeDetail) -> "NarrativeOut":
-        """Shape a narrative detail."""
+    def of_detail(cls, detail: NarrativeDetail, members_limit: int | None = None,
+                  members_offset: int = 0) -> "NarrativeOut":
+        """Shape a narrative detail; members (in time order) are paginated, `size` counts them all."""
         ids = {m.seq: m.id for m in detail.members}
         links: dict[int, list[LinkOut]] = {}
         for link in detail.links:
@@ -117,7 +118,8 @@ class NarrativeOut(NarrativeSummaryOut):
         base = NarrativeSummaryOut.of(detail.row, detail.view).model_dump()
         return cls(**base, summary=detail.view.summary, timeline=TimelineOut.of(detail.row.id, detail.view.symptoms),
                    volume_per_day=detail.view.volume_per_day,
-                   members=[MemberOut(event=EventOut.of(m), links=links.get(m.seq, [])) for m in detail.members],
+                   members=[MemberOut(event=EventOut.of(m), links=links.get(m.seq, []))
+                            for m in detail.members[members_offset:][:members_limit]],
                    lineage=[LineageOut(relation=l.relation, other_id=l.other_id, at=l.at, by=l.by)
                             for l in detail.lineage], **operations_fields(detail.operations))
 

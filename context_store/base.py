@@ -10,6 +10,7 @@ import networkx as nx
 import numpy as np
 
 from context_store.kb_tables import KbTables
+from context_store.consistency import ConsistencyReport
 from context_store.narrative_tables import NarrativeTables
 from context_store.operational_tables import OperationalTables
 from context_store.triage_tables import TriageTables
@@ -126,6 +127,10 @@ class ContextStore(Protocol):
 
     def stats(self) -> StoreStats:
         """Sizes of the store's parts."""
+        ...
+
+    def verify(self) -> ConsistencyReport:
+        """Whether the vector index and issue graph agree with the stored rows."""
         ...
 
     def checkpoint(self) -> None:

@@ -16,7 +16,8 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from context_store import sqlite_rows
+from context_store import consistency, sqlite_rows
+from context_store.consistency import ConsistencyReport
 from context_store.issue_graph import IssueGraph
 from context_store.kb_tables import KbTables
 from context_store.analysis import Analyzer, PlainAnalyzer
@@ -77,6 +78,9 @@ class EmbeddedStore:
                                      **self._index_options)
             if index is None and self._snapshot_path.with_suffix(".faiss").exists():
                 log.warning("vector snapshot is stale or unreadable; rebuilding it from SQLite")
+            elif index is not None and len(index) != self._embeddings_upto(index.max_seq):
+                log.warning("vector snapshot disagrees with SQLite (vector count); rebuilding it from SQLite")
+                index = None
         snapshot_seq = index.max_seq if index is not None else -1
         index = index or VectorIndex(self.dim, **self._index_options)
         cursor = self._conn.execute("SELECT seq, vector FROM embeddings WHERE seq > ? ORDER BY seq",
@@ -86,6 +90,9 @@ class EmbeddedStore:
             vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(-1, self.dim)
             index.add(seqs, vectors)
         return index, snapshot_seq
+
+    def _embeddings_upto(self, seq: int) -> int:
+        return int(self._conn.execute("SELECT COUNT(*) FROM embeddings WHERE seq <= ?", (seq,)).fetchone()[0])
 
     def _load_title_vectors(self) -> None:
         cursor = self._conn.execute("SELECT seq, COALESCE(title_vector, vector) FROM embeddings ORDER BY seq")
@@ -201,6 +208,11 @@ class EmbeddedStore:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+
+    def verify(self) -> ConsistencyReport:
+        """Compare the vector index and the issue graph with SQLite (reads every id: an operator's check)."""
+        with self._lock:
+            return consistency.check(self._conn, self._index.live_ids(), self._graph.graph)
 
     def checkpoint(self, force: bool = False) -> None:
         """Write the vector snapshot if anything changed since the last one."""

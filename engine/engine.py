@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 from context_store import ContextStore, EventRecord, StoreStats, create_store
+from context_store.consistency import ConsistencyReport
 from engine import text as textprep
 from engine.embedder import Embedder, create_embedder
 from engine.errors import BatchTooLargeError, NotFoundError, NotTriagedError
@@ -236,6 +237,10 @@ class Engine:
     def stats(self) -> StoreStats:
         """Store sizes."""
         return self.store.stats()
+
+    def verify_store(self) -> ConsistencyReport:
+        """Whether the vector index and issue graph agree with SQLite."""
+        return self.store.verify()
 
     def close(self) -> None:
         """Persist derived state and release the store."""

@@ -32,6 +32,13 @@ class Level(str, Enum):
     low = "low"
 
 
+def reject_numeric_timestamp(value: object) -> object:
+    """Timestamps are ISO 8601 strings: refuse numbers and digit strings pydantic would read as epoch seconds."""
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit()):
+        raise ValueError("timestamp must be an ISO 8601 string with a timezone, e.g. 2026-11-27T09:30:00Z")
+    return value
+
+
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -63,6 +70,8 @@ class EventIn(BaseModel):
         if any(not s or len(s) > 100 for s in cleaned):
             raise ValueError("each system name must be 1-100 characters")
         return list(dict.fromkeys(cleaned))
+
+    _iso_only = field_validator("occurred_at", mode="before")(reject_numeric_timestamp)
 
     @field_validator("occurred_at")
     @classmethod

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from context_store import EventFilter
-from engine.events import EventKind
+from engine.events import EventKind, reject_numeric_timestamp
 
 
 class RelatedFilters(BaseModel):
@@ -20,6 +20,8 @@ class RelatedFilters(BaseModel):
     since: datetime | None = Field(None, description="Inclusive lower bound, ISO 8601 with timezone.")
     until: datetime | None = Field(None, description="Exclusive upper bound, ISO 8601 with timezone.")
     earlier_only: bool = Field(False, description="Only events before the anchor event (or before `until`).")
+
+    _iso_only = field_validator("since", "until", mode="before")(reject_numeric_timestamp)
 
     @field_validator("since", "until")
     @classmethod

@@ -42,3 +42,6 @@ class Settings(BaseSettings):
     triage_routes_file: Path | None = Field(None, description="A JSON file with the system -> team map "
                                             "(entries of triage_routes win).")
     triage_default_team: str = Field("service-desk", min_length=1, description="Team for unmapped systems.")
+    max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024, description="Largest HTTP request body (413 beyond).")
+    rate_limit_per_second: float = Field(50.0, ge=0, description="Requests per second per API key (0: no limit).")
+    rate_limit_burst: int = Field(100, ge=1, description="Requests a key may make at once before the rate applies.")

@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from engine.events import MAX_TEXT_CHARS, MAX_TITLE_CHARS, EventIn, EventKind, Level
+from engine.filters import RelatedFilters
 
 BASE: dict[str, Any] = {"id": "fb-1", "title": "Failed transaction", "text": "Paying invoice failed",
                         "user_id": "u-1042", "systems": ["payments"], "occurred_at": "2026-03-02T09:14:00Z"}
@@ -108,3 +109,11 @@ def test_content_hash_is_stable_and_sensitive() -> None:
 def test_oversized_title_alone_reports_only_title() -> None:
     """An oversized title with an empty text is one error, on title."""
     assert error_locs(BASE | {"title": "x" * (MAX_TITLE_CHARS + 1), "text": ""}) == [("title",)]
+
+
+@pytest.mark.parametrize("stamp", [1700000000, 1.7e9, "1700000000", True])
+def test_epoch_numbers_are_not_timestamps(stamp: object) -> None:
+    """Only ISO 8601 strings are timestamps (found by schema fuzzing: pydantic read numbers as epoch seconds)."""
+    assert error_locs(BASE | {"occurred_at": stamp}) == [("occurred_at",)]
+    with pytest.raises(ValidationError):
+        RelatedFilters(since=stamp)

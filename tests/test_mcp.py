@@ -97,11 +97,12 @@ def test_per_user_context_needs_the_read_scope(base_url: str) -> None:
     assert [e["id"] for e in allowed["history"]["events"]] == ["fb-1", "fb-2", "fb-3"]
 
 
-def test_feedback_needs_the_ingest_scope(base_url: str) -> None:
-    """A read-only key cannot record feedback; an ingest key can."""
-    assert "'ingest' scope" in error_text(call(base_url, "reader-key", "link_feedback",
-                                               {"a": "fb-1", "b": "fb-2", "verdict": "confirm"}))
-    done = structured(call(base_url, "ingest-key", "link_feedback", {"a": "fb-1", "b": "fb-2", "verdict": "confirm"}))
+def test_link_feedback_needs_the_admin_scope_as_over_http(base_url: str) -> None:
+    """A person's edit: read and ingest keys are refused (as POST /v1/links/feedback does); admin records it."""
+    for key in ("reader-key", "ingest-key"):
+        assert "'admin' scope" in error_text(call(base_url, key, "link_feedback",
+                                                  {"a": "fb-1", "b": "fb-2", "verdict": "confirm"}))
+    done = structured(call(base_url, "admin-key", "link_feedback", {"a": "fb-1", "b": "fb-2", "verdict": "confirm"}))
     assert done["narratives"]["fb-1"] == done["narratives"]["fb-2"]
 
 

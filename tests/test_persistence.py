@@ -216,3 +216,50 @@ def test_data_dir_from_before_title_vectors_still_ingests(tmp_path: Path) -> Non
         assert len(store.add_events(corpus())) == 5
     finally:
         store.close()
+
+
+def test_flipped_bits_in_the_snapshot_are_detected(data_dir: Path, added: list[list[int]],
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """FAISS reads a snapshot with a damaged vector without complaint; its checksum does not match."""
+    index_file = data_dir / "vectors.faiss"
+    raw = bytearray(index_file.read_bytes())
+    raw[-20] ^= 0xFF  # inside the stored vectors, not the header
+    index_file.write_bytes(bytes(raw))
+    assert_rebuilt_on_open(data_dir, caplog, "rebuilding")
+
+
+def test_snapshot_with_vectors_sqlite_lacks_is_rebuilt(data_dir: Path, tmp_path: Path,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    """A snapshot from another store of the same shape (more vectors than rows) is not trusted."""
+    other = tmp_path / "other"
+    store = open_store(other)
+    store.add_events([make_event(f"o{i}", unit((i, 1.0))) for i in range(8)])
+    store.close()
+    for name in ("vectors.faiss", "vectors.meta.json"):
+        (data_dir / name).write_bytes((other / name).read_bytes())
+    assert_rebuilt_on_open(data_dir, caplog, "disagrees with SQLite")
+
+
+def assert_rebuilt_on_open(data_dir: Path, caplog: pytest.LogCaptureFixture, warning: str) -> None:
+    """Opening warns with `warning` and the rebuilt index agrees with the five stored events."""
+    with caplog.at_level(logging.WARNING):
+        store = open_store(data_dir)
+    try:
+        assert warning in caplog.text
+        assert store.verify().ok and store.stats().vectors == 5
+    finally:
+        store.close()
+
+
+def test_verify_names_what_disagrees(data_dir: Path) -> None:
+    store = open_store(data_dir)
+    try:
+        assert store.verify().ok
+        store._graph.remove_events(["e1"])  # damage the derived state behind the store's back
+        store._index.remove(np.array([2], dtype=np.int64))
+        report = store.verify()
+        assert not report.ok
+        assert any("issue graph events: 1 missing" in p and "event:e1" in p for p in report.problems)
+        assert any("vector index: 1 missing" in p and "[2]" in p.replace("'", "") for p in report.problems)
+    finally:
+        store.close()

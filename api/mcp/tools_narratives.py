@@ -64,7 +64,7 @@ def register(reg: Registry) -> None:
         """
         return narrative_out(reg.engine().event_narrative(event_id), max_members)
 
-    @reg.tool("ingest", title="Confirm or reject that two reports belong together", read_only=False)
+    @reg.tool("admin", title="Confirm or reject that two reports belong together", read_only=False)
     def link_feedback(a: Annotated[str, Field(min_length=1, description="Id of one stored report.")],
                       b: Annotated[str, Field(min_length=1, description="Id of the other stored report.")],
                       verdict: Literal["confirm", "reject"], ctx: Context) -> EditOut:

@@ -5,10 +5,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from api.auth import READ
 from api.anomaly_schemas import AnomalyListOut, AnomalyOut
 from api.deps import EngineDep, WindowDep
 
-router = APIRouter(prefix="/v1", tags=["anomalies"])
+router = APIRouter(prefix="/v1", tags=["anomalies"], dependencies=[READ])
 
 
 @router.get("/anomalies", response_model=AnomalyListOut)

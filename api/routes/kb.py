@@ -7,6 +7,7 @@ from fastapi import APIRouter, Body, Query, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from api.auth import ADMIN, INGEST, READ
 from api.deps import EngineDep
 from api.errors import request_errors
 from api.kb_schemas import (ArticleBatchIn, ArticleItemOut, ArticleListOut, ArticleOut, ArticlePutIn, ArticleWriteOut,
@@ -35,7 +36,7 @@ def _parse_articles(payload: Any) -> list[ArticleIn]:
     return parsed.articles if isinstance(parsed, ArticleBatchIn) else [parsed]
 
 
-@router.post("/kb/articles", response_model=ArticleWriteOut, status_code=201, openapi_extra=_article_schema(),
+@router.post("/kb/articles", dependencies=[ADMIN], response_model=ArticleWriteOut, status_code=201, openapi_extra=_article_schema(),
              responses={200: {"model": ArticleWriteOut, "description": "Nothing new: every article was already stored"}})
 def post_articles(engine: EngineDep, response: Response,
                   payload: Annotated[Any, Body(include_in_schema=False)]) -> ArticleWriteOut:
@@ -49,7 +50,7 @@ def post_articles(engine: EngineDep, response: Response,
                            results=[ArticleItemOut.of(o) for o in outcomes])
 
 
-@router.get("/kb/articles", response_model=ArticleListOut)
+@router.get("/kb/articles", dependencies=[READ], response_model=ArticleListOut)
 def list_articles(engine: EngineDep, system: str | None = None, tag: str | None = None,
                   limit: Annotated[int, Query(ge=1, le=500)] = 50,
                   offset: Annotated[int, Query(ge=0)] = 0) -> ArticleListOut:
@@ -58,13 +59,13 @@ def list_articles(engine: EngineDep, system: str | None = None, tag: str | None 
     return ArticleListOut(articles=[ArticleOut.of(a) for a in page], total=total, limit=limit, offset=offset)
 
 
-@router.get("/kb/articles/{article_id}", response_model=ArticleOut)
+@router.get("/kb/articles/{article_id}", dependencies=[READ], response_model=ArticleOut)
 def get_article(engine: EngineDep, article_id: str) -> ArticleOut:
     """One article."""
     return ArticleOut.of(engine.kb.get(article_id))
 
 
-@router.put("/kb/articles/{article_id}", response_model=ArticleItemOut,
+@router.put("/kb/articles/{article_id}", dependencies=[ADMIN], response_model=ArticleItemOut,
             responses={201: {"model": ArticleItemOut, "description": "The article did not exist and was created"}})
 def put_article(engine: EngineDep, article_id: str, body: ArticlePutIn, response: Response) -> ArticleItemOut:
     """Create or replace an article; its passages are re-embedded only when title or body changed."""
@@ -81,20 +82,20 @@ def put_article(engine: EngineDep, article_id: str, body: ArticlePutIn, response
     return ArticleItemOut.of(outcome)
 
 
-@router.delete("/kb/articles/{article_id}", response_model=ArticleItemOut)
+@router.delete("/kb/articles/{article_id}", dependencies=[ADMIN], response_model=ArticleItemOut)
 def delete_article(engine: EngineDep, article_id: str) -> ArticleItemOut:
     """Remove an article, its vectors and the verdicts on it (404 when unknown)."""
     engine.kb.delete(article_id)
     return ArticleItemOut(id=article_id, status="deleted")
 
 
-@router.post("/kb/feedback", response_model=KbFeedbackOut, status_code=201)
+@router.post("/kb/feedback", dependencies=[INGEST], response_model=KbFeedbackOut, status_code=201)
 def post_feedback(engine: EngineDep, body: KbFeedbackIn) -> KbFeedbackOut:
     """Record that a user found an article helpful, not helpful, or saw it; later suggestions use it."""
     return KbFeedbackOut.of(engine.kb.feedback(body))
 
 
-@router.get("/kb/gaps", response_model=GapsOut)
+@router.get("/kb/gaps", dependencies=[READ], response_model=GapsOut)
 def gaps(engine: EngineDep, threshold: Annotated[float, Query(gt=0, le=1)] = DEFAULT_COVERAGE,
          min_size: Annotated[int, Query(ge=1)] = 2, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> GapsOut:
     """Emerging and active narratives whose best article fits below `threshold` (cosine), largest first."""
@@ -102,7 +103,7 @@ def gaps(engine: EngineDep, threshold: Annotated[float, Query(gt=0, le=1)] = DEF
     return GapsOut(threshold=threshold, gaps=[GapOut.of(g) for g in found])
 
 
-@router.get("/users/{user_id}/suggestions", response_model=SuggestionsOut)
+@router.get("/users/{user_id}/suggestions", dependencies=[READ], response_model=SuggestionsOut)
 def user_suggestions(engine: EngineDep, user_id: str, k: K = 5,
                      text: Annotated[str | None, Query(max_length=MAX_TEXT_CHARS)] = None,
                      systems: Annotated[list[str], Query(max_length=50)] = []) -> SuggestionsOut:  # noqa: B006
@@ -111,7 +112,7 @@ def user_suggestions(engine: EngineDep, user_id: str, k: K = 5,
     return SuggestionsOut.of(user_id, engine.suggester.for_user(user_id, text, k, systems))
 
 
-@router.get("/narratives/{narrative_id}/suggestions", response_model=SuggestionsOut)
+@router.get("/narratives/{narrative_id}/suggestions", dependencies=[READ], response_model=SuggestionsOut)
 def narrative_suggestions(engine: EngineDep, narrative_id: str, k: K = 5) -> SuggestionsOut:
     """Articles that fit a narrative, raised where they helped people with similar narratives."""
     return SuggestionsOut.of(narrative_id, engine.suggester.for_narrative(narrative_id, k))

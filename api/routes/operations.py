@@ -6,6 +6,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Body, Response
 from pydantic import BaseModel, ValidationError
 
+from api.auth import INGEST
 from api.deps import EngineDep
 from api.errors import request_errors
 from api.ops_schemas import AlertResultOut, AlertWebhookOut
@@ -13,7 +14,7 @@ from api.schemas import IngestItemOut, IngestOut
 from engine.ops.alertmanager import AlertmanagerWebhook
 from engine.ops.changes import ChangeIn
 
-router = APIRouter(prefix="/v1", tags=["operations"])
+router = APIRouter(prefix="/v1", tags=["operations"], dependencies=[INGEST])
 Model = TypeVar("Model", bound=BaseModel)
 
 

@@ -5,15 +5,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import EngineDep, WindowDep
+from api.auth import ADMIN, READ
+from api.deps import EngineDep, Offset, WindowDep
 from api.schemas import ErasureOut, EventOut, HistoryOut
 
 router = APIRouter(prefix="/v1", tags=["context"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 
 
-@router.get("/users/{user_id}/history", response_model=HistoryOut)
+@router.get("/users/{user_id}/history", dependencies=[READ], response_model=HistoryOut)
 def user_history(engine: EngineDep, user_id: str, window: WindowDep, limit: Limit = 100,
                  offset: Offset = 0) -> HistoryOut:
     """A user's events in time order, optionally within [since, until)."""
@@ -21,7 +21,7 @@ def user_history(engine: EngineDep, user_id: str, window: WindowDep, limit: Limi
     return HistoryOut(subject=user_id, events=[EventOut.of(e) for e in events], limit=limit, offset=offset)
 
 
-@router.get("/systems/{system}/history", response_model=HistoryOut)
+@router.get("/systems/{system}/history", dependencies=[READ], response_model=HistoryOut)
 def system_history(engine: EngineDep, system: str, window: WindowDep, limit: Limit = 100,
                    offset: Offset = 0) -> HistoryOut:
     """Events affecting a system in time order, optionally within [since, until)."""
@@ -29,7 +29,7 @@ def system_history(engine: EngineDep, system: str, window: WindowDep, limit: Lim
     return HistoryOut(subject=system, events=[EventOut.of(e) for e in events], limit=limit, offset=offset)
 
 
-@router.delete("/users/{user_id}", response_model=ErasureOut)
+@router.delete("/users/{user_id}", dependencies=[ADMIN], response_model=ErasureOut)
 def erase_user(engine: EngineDep, user_id: str) -> ErasureOut:
     """Erase every event of a user: rows, vectors, lexical index and graph. Idempotent."""
     return ErasureOut(user_id=user_id, erased_events=engine.erase_user(user_id))

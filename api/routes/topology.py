@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from api.auth import ADMIN, READ
 from api.deps import EngineDep
 from api.errors import request_errors
 from api.ops_schemas import TopologyOut
@@ -19,7 +20,7 @@ _BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
     kind: {"schema": _SCHEMA} for kind in ("application/json", *YAML_TYPES[:1])}}}
 
 
-@router.put("/topology", response_model=TopologyOut, openapi_extra=_BODY)
+@router.put("/topology", dependencies=[ADMIN], response_model=TopologyOut, openapi_extra=_BODY)
 async def put_topology(engine: EngineDep, request: Request) -> TopologyOut:
     """Replace the dependency graph: `{"systems": {"web": {"depends_on": ["api"]}, "api": ["db"]}}`,
     as JSON or (Content-Type application/yaml) YAML. Linking and suspect changes use it at once."""
@@ -38,7 +39,7 @@ async def put_topology(engine: EngineDep, request: Request) -> TopologyOut:
     return TopologyOut.of(*engine.topology())
 
 
-@router.get("/topology", response_model=TopologyOut)
+@router.get("/topology", dependencies=[READ], response_model=TopologyOut)
 def get_topology(engine: EngineDep) -> TopologyOut:
     """The stored dependency graph (empty until one was PUT)."""
     return TopologyOut.of(*engine.topology())

@@ -8,7 +8,7 @@ from typing import Literal
 from context_store import ContextStore, EventRecord, LineageRow, LinkRow, NarrativeRow
 from engine.errors import NotFoundError
 from engine.ops.suspects import OperationalView
-from engine.narratives.views import NarrativeView, describe
+from engine.narratives.views import NarrativeView, describe, status_of
 
 
 @dataclass(frozen=True)
@@ -73,11 +73,17 @@ class NarrativeReader:
                                self.store.narratives.lineage(live))
 
     def list(self, query: NarrativeQuery) -> list[tuple[NarrativeRow, NarrativeView]]:
-        """Live narratives matching the query, sorted and paginated."""
+        """Live narratives matching the query, sorted and paginated.
+
+        Filters and order use cheap facts (members, times, status); the full view (titles,
+        summaries, symptoms) is built for the requested page only.
+        """
         clock = self.store.latest_time()
         found = []
         for narrative_id in self.store.narratives.live_ids():
-            members = self._members(narrative_id)
+            seqs = [seq for seq, _ in self.store.narratives.members(narrative_id)]
+            contexts = self.store.get_contexts(seqs)  # user, systems, time: from memory
+            members = [contexts[s] for s in seqs if s in contexts]
             row = self.store.narratives.get(narrative_id)
             if not members or row is None or len(members) < query.min_size:
                 continue
@@ -85,12 +91,16 @@ class NarrativeReader:
                 continue
             if query.system and all(query.system not in m.systems for m in members):
                 continue
-            if query.since and max(m.occurred_at for m in members) < query.since:
+            first, last = min(m.occurred_at for m in members), max(m.occurred_at for m in members)
+            if query.since and last < query.since:
                 continue
-            view = self._view(row, members, clock or members[-1].occurred_at)
-            if query.status and view.status != query.status:
+            if query.status and status_of(last, first, row.resolved_at, clock or members[-1].occurred_at) != query.status:
                 continue
-            found.append((row, view))
-        key = (lambda rv: rv[1].last_seen) if query.sort == "recent" else (lambda rv: rv[1].size)
+            found.append((row, len(members), last))
+        key = (lambda f: f[2]) if query.sort == "recent" else (lambda f: f[1])
         found.sort(key=key, reverse=True)
-        return found[query.offset:query.offset + query.limit]
+        page = []
+        for row, _, _ in found[query.offset:query.offset + query.limit]:
+            records = self._members(row.id)
+            page.append((row, self._view(row, records, clock or records[-1].occurred_at)))
+        return page
