@@ -6,7 +6,7 @@ threads draw operations from a weighted mix until `operations` are done or `seco
 Per endpoint: requests, errors (any non-2xx or transport error), throughput, p50/p99/max.
 
 The mix is a list of `Operation`s; one whose route is not in the served OpenAPI document is
-left out (e.g. suggestions before that endpoint exists). Add an entry to `MIX` for a new one.
+left out (a server of an older version). Add an entry to `MIX` for a new endpoint.
 The per-key rate limit is switched off for the run (it measures capacity, not the throttle).
 """
 from __future__ import annotations
@@ -75,12 +75,6 @@ def _narrative(client: httpx.Client, rng: random.Random, state: LoadState) -> ht
     return client.get(f"/v1/narratives/{rng.choice(state.narratives)}")
 
 
-def _suggestion_call(template: str) -> Call:
-    def call(client: httpx.Client, rng: random.Random, state: LoadState) -> httpx.Response:
-        return client.get(template.replace("{event_id}", rng.choice(state.ids)))
-    return call
-
-
 MIX: list[Operation] = [
     Operation("ingest (1 event)", 2, ("post", "/v1/events"), _ingest),
     Operation("related", 4, ("get", "/v1/events/{event_id}/related"),
@@ -90,13 +84,10 @@ MIX: list[Operation] = [
     Operation("narrative detail", 1, ("get", "/v1/narratives/{narrative_id}"), _narrative),
     Operation("user history", 1, ("get", "/v1/users/{user_id}/history"),
               lambda c, r, s: c.get(f"/v1/users/{r.choice(s.users)}/history", params={"limit": 50})),
+    Operation("user suggestions", 2, ("get", "/v1/users/{user_id}/suggestions"),
+              lambda c, r, s: c.get(f"/v1/users/{r.choice(s.users)}/suggestions",
+                                    params={"text": r.choice(s.texts)[:200], "k": 5})),
 ]
-
-
-def suggestion_operations(paths: dict) -> list[Operation]:
-    """A GET route with 'suggest' in it and only {event_id} as path parameter joins the mix, if served."""
-    return [Operation("suggestions", 2, ("get", path), _suggestion_call(path)) for path, item in paths.items()
-            if "suggest" in path and "get" in item and path.count("{") == path.count("{event_id}")]
 
 
 @dataclass
@@ -171,7 +162,6 @@ def run_load(quick: bool = False, clients: int = 4, operations: int | None = Non
                 _seed(client, events[:seed_count], state)
                 paths = client.get("/openapi.json").json()["paths"]
             ops = [op for op in MIX if op.route[1] in paths and op.route[0] in paths[op.route[1]]]
-            ops += suggestion_operations(paths)
             results = {op.name: Outcome() for op in ops}
             budget = {"left": operations, "deadline": time.perf_counter() + seconds}
             began = time.perf_counter()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from eval.load import MIX, run_load, suggestion_operations
+from eval.load import MIX, run_load
 
 pytestmark = pytest.mark.e2e
 
@@ -17,7 +17,3 @@ def test_small_mixed_load_has_no_errors(capsys: pytest.CaptureFixture[str]) -> N
     assert {op.name for op in MIX} <= set(endpoints)  # every operation of the mix is served today
     assert "p99 ms" in printed and "errors: 0" in printed
 
-
-def test_suggestions_join_the_mix_once_served() -> None:
-    paths = {"/v1/events/{event_id}/suggestions": {"get": {}}, "/v1/narratives/{narrative_id}/suggest": {"get": {}}}
-    assert [op.route for op in suggestion_operations(paths)] == [("get", "/v1/events/{event_id}/suggestions")]
