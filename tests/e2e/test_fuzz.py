@@ -30,13 +30,26 @@ MAX_EXAMPLES = 25  # per operation: ~20 operations, about a minute on 2 cores wi
 
 
 def _inexpressible(mutation: Mutation) -> bool:
-    """A mutation the request cannot carry: the Authorization header (the test sends its key) or a
-    query/header value turned into an object or array (a query string has neither: a list becomes a
-    repeated parameter, of which the framework reads the last)."""
-    if mutation.parameter_location is ParameterLocation.HEADER and (mutation.parameter or "").lower() == "authorization":
+    """A mutation the request cannot carry.
+
+    - the Authorization header: the test sends its own key;
+    - a query or header value turned into an object or array: a query string has neither (a list
+      becomes a repeated parameter, of which the framework reads the last);
+    - in a query or header, a change of type away from a string, null or array: every value
+      travels as text, so a "number" or "null" is still a valid string, and one value of an array
+      parameter is a valid one-item list; likewise negating an `anyOf` of string-or-null.
+    """
+    location = mutation.parameter_location
+    if location is ParameterLocation.HEADER and (mutation.parameter or "").lower() == "authorization":
         return True
-    return (mutation.parameter_location in (ParameterLocation.QUERY, ParameterLocation.HEADER)
-            and isinstance(mutation.new_value, (dict, list)))
+    if location not in (ParameterLocation.QUERY, ParameterLocation.HEADER):
+        return False
+    if isinstance(mutation.new_value, (dict, list)):
+        return True
+    operator = getattr(mutation.operator, "value", mutation.operator)
+    if operator == "change_type":
+        return mutation.new_value in ("object", "array") or mutation.original_value in ("string", "null", "array")
+    return operator == "negate_constraints" and "anyOf" in mutation.keywords
 
 
 def invalid_input_rejected(ctx: schemathesis.CheckContext, response: schemathesis.Response,
