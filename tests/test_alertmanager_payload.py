@@ -108,6 +108,7 @@ def test_one_id_twice_in_a_notification_keeps_the_later_entry() -> None:
     (notification(alert(status="pending")), ("alerts", 0, "status")),
     (notification(alert(labels={"service": 3})), ("alerts", 0, "labels", "service")),
     (notification(alert(fingerprint="../../x")), ("alerts", 0, "fingerprint")),
+    (notification(alert(), truncatedAlerts=False), ("truncatedAlerts",)),
 ])
 def test_bad_payloads_name_the_field(body: dict[str, Any], loc: tuple[object, ...]) -> None:
     with pytest.raises(ValidationError) as caught:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, StrictInt
 
 from engine.events import MAX_ATTRIBUTES, MAX_TEXT_CHARS, MAX_TITLE_CHARS, EventIn, EventKind, Level
 from engine.ops.timestamps import parse_rfc3339
@@ -65,7 +65,7 @@ class AlertmanagerWebhook(BaseModel):
 
     version: Literal["4"]
     groupKey: str = ""
-    truncatedAlerts: int = 0
+    truncatedAlerts: StrictInt = 0  # a count: true/false is not one (pydantic would read them as 1/0)
     status: Literal["firing", "resolved"]
     receiver: str = ""
     groupLabels: dict[str, str] = Field(default_factory=dict)
