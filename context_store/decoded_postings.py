@@ -1,8 +1,15 @@
-"""Decoded posting lists kept between queries: the common terms are read by almost every query.
+"""Posting lists decoded into BM25 term weights, kept between queries.
 
-A packed posting list (`seq << 32 | title << 16 | body`) must be unpacked, weighted and joined
-with document lengths before BM25 can score it. For long lists that work is done once and kept;
-entries appended later are decoded on the next read, and a removal drops the term's entry.
+A packed posting list (`seq << 32 | title << 16 | body`) must be unpacked, weighted by column and
+normalised by each event's length before BM25 can score it. The result, per entry, is the term's
+BM25 weight before IDF,
+
+    impact = tf * (k1 + 1) / (tf + k1 * (1 - b + b * |d| / avgdl)),
+
+and its largest value is the term's exact upper bound for pruning. For lists of `CACHED_FROM`
+entries or more this work is done once and kept: it stays valid while the column weights and the
+(rounded, see `term_index.rounded_mean_length`) mean length stay the same; entries appended later
+are weighted on the next read, and a removal drops the term's entry.
 """
 from __future__ import annotations
 
@@ -11,48 +18,55 @@ from dataclasses import dataclass
 import numpy as np
 
 MAX_COUNT = 0xFFFF  # per-column counts are stored in 16 bits
-CACHED_FROM = 256  # shorter lists are cheap to decode on every query
+CACHED_FROM = 8  # shorter lists are cheap to weigh on every query
+K1 = 1.2
+B = 0.75
 
 
-@dataclass
-class Decoded:
-    """A posting list as parallel arrays: seqs (ascending), weighted term frequency, event length."""
+@dataclass(frozen=True)
+class Weighted:
+    """A posting list as parallel arrays: seqs (ascending) and each event's BM25 weight before IDF."""
 
     seqs: np.ndarray
-    tf: np.ndarray
-    lengths: np.ndarray
-    weights: tuple[float, float] = (1.0, 1.0)
-
-    def select(self, mask: np.ndarray) -> "Decoded":
-        """The entries where `mask` holds."""
-        return Decoded(self.seqs[mask], self.tf[mask], self.lengths[mask], self.weights)
+    impacts: np.ndarray
+    peak: float  # the largest impact (0 for an empty list)
+    weights: tuple[float, float]
+    mean_length: float
 
 
-def decode(packed: np.ndarray, lengths: np.ndarray, weights: tuple[float, float]) -> Decoded:
-    """Unpack entries and attach the weighted term frequency and each event's length."""
+def weigh(packed: np.ndarray, lengths: np.ndarray, weights: tuple[float, float], mean_length: float) -> Weighted:
+    """Unpack entries into seqs and their BM25 impacts (`lengths[seq]` is each event's length)."""
     seqs = packed >> 32
-    tf = (weights[0] * ((packed >> 16) & MAX_COUNT) + weights[1] * (packed & MAX_COUNT)).astype(np.float32)
-    return Decoded(seqs, tf, lengths[seqs], weights)
+    tf = weights[0] * ((packed >> 16) & MAX_COUNT) + weights[1] * (packed & MAX_COUNT)
+    norm = K1 * (1.0 - B) + (K1 * B / mean_length) * lengths[seqs]
+    impacts = (tf * (K1 + 1.0) / (tf + norm)).astype(np.float32)
+    return Weighted(seqs, impacts, float(impacts.max(initial=0.0)), weights, mean_length)
+
+
+def joined(head: Weighted, tail: Weighted) -> Weighted:
+    """One list of `head`'s entries followed by `tail`'s (same weights and mean length)."""
+    return Weighted(np.concatenate((head.seqs, tail.seqs)), np.concatenate((head.impacts, tail.impacts)),
+                    max(head.peak, tail.peak), head.weights, head.mean_length)
 
 
 class DecodedPostings:
-    """term -> Decoded for long lists (the caller serialises access)."""
+    """term -> Weighted for lists of at least `CACHED_FROM` entries (the caller serialises access)."""
 
     def __init__(self) -> None:
-        self._entries: dict[str, Decoded] = {}
+        self._entries: dict[str, Weighted] = {}
 
-    def get(self, term: str, packed: np.ndarray, lengths: np.ndarray, weights: tuple[float, float]) -> Decoded:
-        """The decoded list of `term`, whose packed entries are `packed`."""
+    def get(self, term: str, packed: np.ndarray, lengths: np.ndarray, weights: tuple[float, float],
+            mean_length: float) -> Weighted:
+        """The weighted list of `term`, whose packed entries are `packed`."""
         if len(packed) < CACHED_FROM:
-            return decode(packed, lengths, weights)
+            return weigh(packed, lengths, weights, mean_length)
         entry = self._entries.get(term)
-        if entry is None or entry.weights != weights or len(entry.seqs) > len(packed):
-            entry = self._entries[term] = decode(packed, lengths, weights)
+        if entry is None or (entry.weights, entry.mean_length) != (weights, mean_length) \
+                or len(entry.seqs) > len(packed):
+            entry = self._entries[term] = weigh(packed, lengths, weights, mean_length)
         elif len(entry.seqs) < len(packed):
-            tail = decode(packed[len(entry.seqs):], lengths, weights)
-            entry = self._entries[term] = Decoded(np.concatenate((entry.seqs, tail.seqs)),
-                                                  np.concatenate((entry.tf, tail.tf)),
-                                                  np.concatenate((entry.lengths, tail.lengths)), weights)
+            entry = self._entries[term] = joined(entry, weigh(packed[len(entry.seqs):], lengths, weights,
+                                                              mean_length))
         return entry
 
     def forget(self, term: str) -> None:

@@ -156,8 +156,16 @@ class LexicalIndex:
         return self._index.search(terms, k, allowed, exclude, column_weights)
 
     def self_score(self, terms: Sequence[str], seq: int, column_weights: tuple[float, float]) -> float:
-        """BM25 of one stored event against an OR of terms, or 0 when it matches none."""
-        return self._index.self_score(terms, seq, column_weights)
+        """BM25 of one stored event against an OR of terms, or 0 when it matches none (its counts are
+        read from the event's own term row: one read, however many terms)."""
+        ids = {self._ids[t]: t for t in dict.fromkeys(terms) if t in self._ids}
+        row = self._conn.execute("SELECT postings FROM event_terms WHERE seq = ?", (seq,)).fetchone()
+        if row is None or not ids:
+            return 0.0
+        entries = np.frombuffer(row[0], dtype=POSTING)
+        counts = {ids[term]: (title, body) for term, title, body in
+                  zip(entries["term"].tolist(), entries["title"].tolist(), entries["body"].tolist()) if term in ids}
+        return self._index.score_counts(seq, counts, column_weights)
 
     def document_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
         """How many stored events contain each term (0 when none)."""

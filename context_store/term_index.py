@@ -8,13 +8,16 @@ column-weighted term frequency, the formula SQLite FTS5's `bm25()` uses:
     tf(t, d) = w_title * count_title + w_body * count_body
     score    = sum_t idf(t) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * |d| / avgdl))
 
-with k1 = 1.2, b = 0.75, N the number of events and avgdl their mean length. IDF and avgdl are
-read at query time over what is stored now, so nothing is refitted as reports arrive.
+with k1 = 1.2, b = 0.75, N the number of events and avgdl their mean length, rounded to steps of
+1/64 of an octave (1.1 %; Lucene likewise quantises document lengths). IDF and avgdl are read at
+query time over what is stored now, so nothing is refitted as reports arrive, and the rounding
+lets each term's weights (the part after IDF) be computed once and reused while reports arrive.
 
 Postings are one growable `array('q')` per term, each entry `seq << 32 | title << 16 | body`,
 in ascending seq order, so a query touches only the postings of its terms (numpy, no Python loop
-per event). Long lists are also kept decoded (`decoded_postings.py`), and top-k uses MaxScore
-pruning (see `search`). The durable copy lives in SQLite (see `lexical_index.py`).
+per event). Weighted lists are kept between queries (`decoded_postings.py`), and top-k uses
+MaxScore pruning with each term's exact largest weight as its bound (see `search`). The durable
+copy lives in SQLite (see `lexical_index.py`).
 """
 from __future__ import annotations
 
@@ -25,11 +28,20 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 import numpy as np
 
 from context_store.analysis import LexicalTerms
-from context_store.decoded_postings import MAX_COUNT, Decoded, DecodedPostings
+from context_store import lazy_kernels
+from context_store.decoded_postings import MAX_COUNT, DecodedPostings, Weighted, weigh
 from context_store.records import ScoredSeq
 
-K1 = 1.2
-B = 0.75
+LENGTH_STEPS_PER_OCTAVE = 64
+NO_FILTER = np.zeros(0, dtype=bool)
+
+
+def rounded_mean_length(total_length: float, documents: int) -> float:
+    """The mean event length BM25 uses: the exact mean rounded to 1/64 of an octave (1 when empty)."""
+    if documents <= 0 or total_length <= 0:
+        return 1.0
+    steps = round(math.log2(total_length / documents) * LENGTH_STEPS_PER_OCTAVE)
+    return 2.0 ** (steps / LENGTH_STEPS_PER_OCTAVE)
 
 
 def pack(seq: int, title_count: int, body_count: int) -> int:
@@ -42,7 +54,8 @@ class TermIndex:
 
     def __init__(self) -> None:
         self._postings: dict[str, array] = {}
-        self._term_stats: dict[str, list[float]] = {}  # term -> [max title, max body, min length], lazily
+        self._totals = np.zeros(0)
+        lazy_kernels.start_loading()
         self._decoded = DecodedPostings()
         self._lengths = np.zeros(1024, dtype=np.float32)
         self.documents = 0
@@ -66,15 +79,10 @@ class TermIndex:
             if postings is None:
                 postings = self._postings[term] = array("q")
             postings.append(pack(seq, title_count, body_count))
-            stats = self._term_stats.get(term)
-            if stats is not None:  # keep the bound an upper bound
-                stats[0], stats[1] = max(stats[0], title_count), max(stats[1], body_count)
-                stats[2] = min(stats[2], terms.length)
 
     def load(self, postings: dict[str, array], lengths: Mapping[int, int]) -> None:
         """Replace the contents with prebuilt postings (ascending seqs) and document lengths."""
         self._postings = postings
-        self._term_stats = {}
         self._decoded.clear()
         self._lengths = np.zeros(max(lengths, default=0) + 1024, dtype=np.float32)
         for seq, length in lengths.items():
@@ -101,7 +109,6 @@ class TermIndex:
                 self._postings[term] = array("q", kept.tobytes())
             else:
                 del self._postings[term]
-                self._term_stats.pop(term, None)
                 emptied.append(term)
             self._decoded.forget(term)
         return emptied
@@ -112,22 +119,7 @@ class TermIndex:
         return {t: len(self._postings.get(t, ())) for t in terms}
 
     def _mean_length(self) -> float:
-        return self._total_length / self.documents if self.documents and self._total_length else 1.0
-
-    def _contribution(self, decoded: Decoded, idf: float) -> np.ndarray:
-        """idf times the BM25 term-frequency part, for each entry of a decoded list."""
-        norm = K1 * (1.0 - B) + (K1 * B / self._mean_length()) * decoded.lengths
-        return (idf * (K1 + 1.0)) * decoded.tf / (decoded.tf + norm)
-
-    def _bound(self, term: str, packed: np.ndarray, weights: tuple[float, float]) -> float:
-        """The most one event can get from `term` (before IDF): its largest counts, shortest length."""
-        stats = self._term_stats.get(term)
-        if stats is None:
-            stats = self._term_stats[term] = [int(((packed >> 16) & MAX_COUNT).max()),
-                                              int((packed & MAX_COUNT).max()),
-                                              float(self._lengths[packed >> 32].min())]
-        tf = weights[0] * stats[0] + weights[1] * stats[1]
-        return tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * stats[2] / self._mean_length()))
+        return rounded_mean_length(self._total_length, self.documents)
 
     def search(self, terms: Sequence[str], k: int, allowed: np.ndarray | None = None,
                exclude: Iterable[int] = (), weights: tuple[float, float] = (1.0, 1.0)) -> list[ScoredSeq]:
@@ -143,60 +135,75 @@ class TermIndex:
         if k <= 0 or not named:
             return []
         named.sort(key=lambda t: len(self._postings[t]))
-        lists = [np.frombuffer(self._postings[t], dtype=np.int64) for t in named]
-        idfs = [self._idf(len(p)) for p in lists]
-        ceilings = [i * self._bound(t, p, weights) for t, p, i in zip(named, lists, idfs)]
+        mean_length = self._mean_length()
+        lists = [self._decoded.get(t, np.frombuffer(self._postings[t], dtype=np.int64), self._lengths, weights,
+                                   mean_length) for t in named]
+        idfs = [self._idf(len(w.seqs)) for w in lists]
+        ceilings = [idf * w.peak for w, idf in zip(lists, idfs)]
         rest = np.append(np.cumsum(ceilings[::-1])[::-1], 0.0)  # rest[i]: the most terms i.. can add
         exclude = [s for s in exclude if 0 <= s < len(self._lengths)]
-        keep = None if allowed is None else self._admissible(allowed, exclude)
-        depth = k if keep is not None else k + len(exclude)  # excluded events may sit in the top k
-        totals = np.zeros(len(self._lengths))
+        keep = NO_FILTER if allowed is None else self._admissible(allowed, exclude)
+        depth = k if len(keep) else k + len(exclude)  # excluded events may sit in the top k
+        totals = self._scratch()
+        try:
+            return self._top(lists, idfs, rest, keep, depth, exclude, k, totals)
+        finally:
+            totals.fill(0.0)
+
+    def _top(self, lists: list[Weighted], idfs: list[float], rest: np.ndarray, keep: np.ndarray, depth: int,
+             exclude: list[int], k: int, totals: np.ndarray) -> list[ScoredSeq]:
+        """MaxScore over weighted lists sorted rarest first (see `search`), accumulating in `totals`."""
+        kernels = lazy_kernels.loaded()
         best, threshold, position = 0.0, 0.0, len(lists)
-        for i, (term, packed) in enumerate(zip(named, lists)):
+        for i, weighted in enumerate(lists):
             if i and rest[i] < threshold:
                 position = i
                 break
-            decoded = self._decoded.get(term, packed, self._lengths, weights)
-            if keep is not None:
-                decoded = decoded.select(keep[decoded.seqs])
-            updated = totals[decoded.seqs] + self._contribution(decoded, idfs[i])
-            totals[decoded.seqs] = updated
-            best = max(best, float(updated.max(initial=0.0)))
-            if rest[i + 1] < best:  # pruning may be possible: raise the k-th best so far (a lower
-                threshold = self._kth(updated, depth, threshold)  # bound, read over this term's events)
-        running = None
-        if position < len(lists):
-            running = np.flatnonzero(totals > 0)
-            for j in range(position, len(lists)):
-                running = running[totals[running] + rest[j] >= threshold]
-                if not len(running):
-                    break
-                decoded = self._decoded.get(named[j], lists[j], self._lengths, weights)
-                if 4 * len(running) > len(decoded.seqs):  # cheaper to read the whole list (events out
-                    if keep is not None:  # of the running only gain a partial score they cannot win with)
-                        decoded = decoded.select(keep[decoded.seqs])
-                    totals[decoded.seqs] += self._contribution(decoded, idfs[j])
-                else:
-                    at = np.minimum(np.searchsorted(decoded.seqs, running), len(decoded.seqs) - 1)
-                    found = decoded.seqs[at] == running
-                    totals[running[found]] += self._contribution(decoded.select(at[found]), idfs[j])
-                threshold = self._kth(totals[running], depth, threshold)
+            best = max(best, kernels.accumulate(totals, weighted.seqs, weighted.impacts, idfs[i], keep))
+            if rest[i + 1] < best:  # pruning may be possible: raise the k-th best so far (a lower bound,
+                threshold = kernels.kth_largest(totals, weighted.seqs, len(weighted.seqs), depth,  # read over
+                                                threshold)  # this term's events)
+        matched = np.flatnonzero(totals > 0)
+        if position < len(lists) and len(matched):
+            matched = self._complete(lists[position:], idfs[position:], rest[position:], matched, depth,
+                                     threshold, totals)
         totals[exclude] = 0.0
-        if running is not None and len(running) >= depth:  # the top k never leave the running
-            matched = running[totals[running] > 0]
-        else:
-            matched = np.flatnonzero(totals > 0)
+        matched = matched[totals[matched] > 0]
         if len(matched) > k:  # keep every event tied with the k-th, so ties break by seq below
-            matched = matched[totals[matched] >= self._kth(totals[matched], k, 0.0)]
-        order = np.lexsort((matched, -totals[matched]))[:k]
-        return [ScoredSeq(int(s), float(totals[s])) for s in matched[order]]
+            matched = matched[totals[matched] >= kernels.kth_largest(totals, matched, len(matched), k, 0.0)]
+        top = matched[np.lexsort((matched, -totals[matched]))[:k]]
+        return [ScoredSeq(s, score) for s, score in zip(top.tolist(), totals[top].tolist())]
 
     @staticmethod
-    def _kth(scores: np.ndarray, k: int, floor: float) -> float:
-        """The k-th largest of `scores` (or `floor` when there are fewer, or it is lower)."""
-        if len(scores) < k:
-            return floor
-        return max(floor, float(np.partition(scores, len(scores) - k)[len(scores) - k]))
+    def _complete(lists: list[Weighted], idfs: list[float], rest: np.ndarray, running: np.ndarray, depth: int,
+                  threshold: float, totals: np.ndarray) -> np.ndarray:
+        """Add the remaining (common) terms' weights for the events that can still enter the top k;
+        returns the events whose totals are then complete (all others cannot reach the top k).
+
+        The `2 * depth` best partial totals are completed first: the k-th best of their final totals
+        is a high threshold at once, so few of the other events stay in the running.
+        """
+        kernels = lazy_kernels.loaded()
+        lead = running
+        if len(running) > 2 * depth:
+            lead = np.sort(running[np.argpartition(-totals[running], 2 * depth - 1)[: 2 * depth]])
+        for weighted, idf in zip(lists, idfs):
+            kernels.refine(totals, lead, len(lead), weighted.seqs, weighted.impacts, idf, 0.0, -np.inf)
+        if len(lead) == len(running):
+            return lead
+        threshold = kernels.kth_largest(totals, lead, len(lead), depth, threshold)
+        count = kernels.drop_sorted(running, len(running), lead)
+        for j, (weighted, idf) in enumerate(zip(lists, idfs)):
+            count = kernels.refine(totals, running, count, weighted.seqs, weighted.impacts, idf, rest[j], threshold)
+            if not count:
+                break
+        return np.concatenate((lead, running[:count]))
+
+    def _scratch(self) -> np.ndarray:
+        """A zeroed array of totals, one per seq (reused between queries; zeroed again after each)."""
+        if len(self._totals) != len(self._lengths):
+            self._totals = np.zeros(len(self._lengths))
+        return self._totals
 
     def _admissible(self, allowed: np.ndarray, exclude: list[int]) -> np.ndarray:
         """A mask over seqs of the events a filtered query may return."""
@@ -212,12 +219,19 @@ class TermIndex:
         """BM25 of one event against an OR of `terms` (0 when it contains none)."""
         if not 0 <= seq < len(self._lengths):
             return 0.0
-        norm = K1 * (1.0 - B + B * float(self._lengths[seq]) / self._mean_length())
-        total = 0.0
-        for term, entry, hits in self._entries_of(terms, seq):
-            tf = weights[0] * ((entry >> 16) & MAX_COUNT) + weights[1] * (entry & MAX_COUNT)
-            total += self._idf(hits) * tf * (K1 + 1.0) / (tf + norm)
-        return total
+        return self.score_counts(seq, {term: (int(entry >> 16) & MAX_COUNT, int(entry) & MAX_COUNT)
+                                       for term, entry, _ in self._entries_of(terms, seq)}, weights)
+
+    def score_counts(self, seq: int, counts: Mapping[str, tuple[int, int]], weights: tuple[float, float]) -> float:
+        """BM25 of indexed event `seq` given its (title, body) counts of the query terms it contains."""
+        if not counts or not 0 <= seq < len(self._lengths) or not self._lengths[seq]:
+            return 0.0
+        title, body = np.array(list(counts.values()), dtype=np.int64).T
+        packed = (seq << 32) | (np.minimum(title, MAX_COUNT) << 16) | np.minimum(body, MAX_COUNT)
+        impacts = weigh(packed, self._lengths, weights, self._mean_length()).impacts
+        hits = np.array([len(self._postings.get(term, ())) for term in counts], dtype=np.float64)
+        idfs = np.maximum(1e-6, np.log((self.documents - hits + 0.5) / (hits + 0.5)))
+        return float(idfs @ impacts.astype(np.float64))
 
     def _entries_of(self, terms: Iterable[str], seq: int) -> Iterator[tuple[str, int, int]]:
         """(term, packed entry, list length) for each of `terms` that event `seq` contains."""

@@ -17,8 +17,10 @@ down the dependency chain (at most `topology_max_hops`; siblings sharing a depen
 related), when they share no system and are at most
 `topology_window_hours` apart (a report on a front end, an alert on the database it depends on).
 
-Short queries lean on meaning (the lexical side has little to go on); long, identifier-heavy
-reports lean on words. Context multiplies text relevance, so it never links on its own; time
+The lexical query is the report's `max_query_terms` rarest terms; beyond its `full_terms` rarest,
+terms found in more than `common_share` of the stored events are left out (they add little to
+BM25 and cost the most to read). Short queries lean on meaning (the lexical side has little to go
+on); long, identifier-heavy reports lean on words. Context multiplies text relevance, so it never links on its own; time
 proximity is a small additive prior. The constants were chosen on the gitbugs/hadoop dev set
 (with a banking77 check that conversational text is not hurt): see README "Relevance".
 """
@@ -47,7 +49,9 @@ class RelevanceWeights:
     full_terms: int = 15
     title_share: float = 0.5
     candidates: int = 50  # per side; at least k
-    max_query_terms: int = 64
+    max_query_terms: int = 48
+    common_share: float = 0.2  # beyond `full_terms`, query terms in more than this share of events are left out
+    common_floor: int = 50  # ... once that share is more than this many events
     title_weight: float = 2.0
     body_weight: float = 1.0
     recency: float = 0.2
@@ -131,31 +135,32 @@ class HybridRanker:
         w = self.weights
         words = textprep.content_words(query.text)
         min_df = 2 if query.seq is not None else 1  # a stored query counts itself
+        max_df = max(w.common_floor, int(w.common_share * self.store.count())) if w.common_share < 1 else None
         terms = textprep.rarest_terms(textprep.distinct_stems(words), w.max_query_terms,
-                                      self.store.document_frequencies, min_df)
+                                      self.store.document_frequencies, min_df, max_df, w.full_terms)
         candidates = self._text_scores(query, terms, max(w.candidates, k), event_filter)
         contexts = self.store.get_contexts([c.seq for c in candidates])
         ceiling = 1.0 + w.same_user_boost * bool(query.user_id) + w.systems_boost * bool(query.systems) \
             + w.topology_boost * bool(query.systems and len(self.store.operations.dependencies))
         prior = w.recency if query.occurred_at is not None else 0.0
         signals = self._context(query)
-        best: list[tuple[float, int, _Scored]] = []  # a min-heap of (score, -seq, candidate)
+        best: list[tuple[float, int, _Scored, _Signals]] = []  # a min-heap of (score, -seq, candidate, context)
         for c in sorted(candidates, key=lambda c: -c.text_score):
             if len(best) == k and c.text_score * (ceiling if c.text_score > 0 else 1.0) + prior < best[0][0]:
                 break
             if c.seq in contexts:
                 context = signals(contexts[c.seq])
-                entry = (c.text_score * (1.0 + context.boost) + context.proximity, -c.seq, c)
+                entry = (c.text_score * (1.0 + context.boost) + context.proximity, -c.seq, c, context)
                 if len(best) < k:
                     heapq.heappush(best, entry)
                 elif entry[:2] > best[0][:2]:
                     heapq.heapreplace(best, entry)
-        final = [(score, c) for score, _, c in sorted(best, key=lambda e: (-e[0], -e[1]))]
-        records = self.store.get_events([c.seq for _, c in final])
-        shared = self.store.terms_contained(terms, [c.seq for _, c in final])
+        final = sorted(best, key=lambda e: (-e[0], -e[1]))
+        records = self.store.get_events([c.seq for _, _, c, _ in final])
+        shared = self.store.terms_contained(terms, [c.seq for _, _, c, _ in final])
         forms = textprep.forms_of_words(words) if final else {}
-        return [self._explain(query, records[c.seq], score, c, [forms.get(t, t) for t in shared[c.seq]])
-                for score, c in final if c.seq in records]
+        return [self._explain(query, records[c.seq], score, c, context, [forms.get(t, t) for t in shared[c.seq]])
+                for score, _, c, context in final if c.seq in records]
 
     def _text_scores(self, query: Query, terms: list[str], pool: int,
                      event_filter: EventFilter | None) -> list[_Scored]:
@@ -204,9 +209,9 @@ class HybridRanker:
                             describe_path(graph, path) if path else None)
         return signals
 
-    def _explain(self, query: Query, record: EventRecord, score: float, scored: _Scored,
+    def _explain(self, query: Query, record: EventRecord, score: float, scored: _Scored, context: _Signals,
                  shared_terms: list[str]) -> RelatedHit:
-        same_user, shared, boost, proximity, topology_path = self._context(query)(record)
+        same_user, shared, boost, proximity, topology_path = context
         gap = None
         if query.occurred_at is not None:
             gap = round((record.occurred_at - query.occurred_at).total_seconds() / 3600.0, 2)

@@ -142,16 +142,21 @@ def forms_of_words(words: Iterable[str]) -> dict[str, str]:
 
 
 def rarest_terms(terms: list[str], max_terms: int, document_frequency: Callable[[Iterable[str]], dict[str, int]],
-                 min_df: int = 1) -> list[str]:
+                 min_df: int = 1, max_df: int | None = None, keep_common_below: int = 0) -> list[str]:
     """The query terms (distinct, in text order) that occur in at least `min_df` stored events,
-    rarest first, at most `max_terms`.
+    rarest first, at most `max_terms`; beyond the first `keep_common_below` of them, terms found in
+    more than `max_df` events are left out.
 
     Terms that occur nowhere else cannot match anything; the rarest remaining terms carry the
-    most information, so long reports keep those when they exceed `max_terms`.
+    most information, so long reports keep those when they exceed `max_terms`. A long report's
+    most common words add little to its BM25 ranking and are the costliest to read (like
+    Lucene's MoreLikeThis `maxDocFreq`); a short query keeps every word it has.
     """
     if not terms:
         return []
     frequencies = document_frequency(terms)
     usable = [t for t in terms if frequencies.get(t, 0) >= min_df]
     usable.sort(key=lambda t: frequencies[t])  # stable: ties keep text order
+    if max_df is not None:
+        usable = usable[:keep_common_below] + [t for t in usable[keep_common_below:] if frequencies[t] <= max_df]
     return usable[:max_terms]

@@ -84,3 +84,15 @@ def test_rarest_terms_min_df_and_ties() -> None:
     assert textprep.rarest_terms(textprep.content_terms("redirect sso login loop"), 10, df) == ["login", "sso", "loop", "redirect"]
     assert textprep.rarest_terms(textprep.content_terms("redirect sso login loop"), 10, df, min_df=2) == ["sso", "loop", "redirect"]
     assert textprep.rarest_terms(textprep.content_terms("the and of"), 10, df) == []
+
+
+def test_rarest_terms_leave_common_terms_out_of_long_queries_only() -> None:
+    """Beyond the first `keep_common_below` rarest terms, terms above `max_df` are left out; a query
+    with no more terms than that keeps every one of them."""
+    df = frequency_lookup({"gateway": 1, "timeout": 3, "page": 40, "slow": 60, "payment": 90}, [])
+    text = "payments page slow timeout gateway"
+    assert textprep.rarest_terms(textprep.content_terms(text), 10, df, max_df=50, keep_common_below=2) == \
+        ["gateway", "timeout", "page"]
+    assert textprep.rarest_terms(textprep.content_terms(text), 10, df, max_df=50, keep_common_below=5) == \
+        ["gateway", "timeout", "page", "slow", "payment"]
+    assert textprep.rarest_terms(textprep.content_terms("payments slow"), 10, df, max_df=50) == []
