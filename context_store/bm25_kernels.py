@@ -1,10 +1,10 @@
-"""The inner loops of BM25 top-k search, compiled with numba.
+"""The inner loops of BM25 top-k search (`maxscore.py`), compiled with numba.
 
-`term_index.TermIndex.search` drives them term by term; each works on one weighted posting list
-(ascending seqs with their impacts, see `decoded_postings.py`) and a dense array of running
-totals indexed by seq. Compiled code is cached on disk: the first process after an install or a
-change of this file compiles for some seconds (`warm_up` does it when an index is created, not
-on a query); later ones load it.
+Each works on one weighted posting list (ascending seqs with their impacts, see
+`decoded_postings.py`), a dense array of running totals indexed by seq, and a buffer of the seqs
+whose total is positive ("touched", in first-touch order). Compiled code is cached on disk: the
+first process after an install or a change of this file compiles for some seconds
+(`lazy_kernels.py` does it in the background); later ones load it.
 """
 from __future__ import annotations
 
@@ -13,21 +13,26 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def accumulate(totals: np.ndarray, seqs: np.ndarray, impacts: np.ndarray, idf: float,
-               keep: np.ndarray) -> float:
+def accumulate(totals: np.ndarray, seqs: np.ndarray, impacts: np.ndarray, idf: float, keep: np.ndarray,
+               touched: np.ndarray, count: int) -> tuple[float, int]:
     """Add `idf * impact` to each listed event's total (only events `keep` marks, when it is not
-    empty); returns the largest total among them."""
+    empty), appending newly positive seqs to `touched[count:]`; returns the largest total among
+    them and the new count."""
     best = 0.0
     filtered = len(keep) > 0
     for i in range(len(seqs)):
         seq = seqs[i]
         if filtered and not keep[seq]:
             continue
-        total = totals[seq] + idf * impacts[i]
+        old = totals[seq]
+        total = old + idf * impacts[i]
+        if old == 0.0 and total > 0.0:
+            touched[count] = seq
+            count += 1
         totals[seq] = total
         if total > best:
             best = total
-    return best
+    return best, count
 
 
 @njit(cache=True, nogil=True)
@@ -43,20 +48,58 @@ def kth_largest(totals: np.ndarray, seqs: np.ndarray, count: int, k: int, floor:
 
 
 @njit(cache=True, nogil=True)
-def drop_sorted(running: np.ndarray, count: int, dropped: np.ndarray) -> int:
-    """Remove from the first `count` of `running` (ascending) the seqs in `dropped` (ascending);
-    returns how many are left (moved to the front)."""
+def largest(totals: np.ndarray, seqs: np.ndarray, count: int, m: int) -> np.ndarray:
+    """The seqs among the first `count` of `seqs` whose total is at least the m-th largest (all
+    when there are no more than m), ascending."""
+    if count <= m:
+        found = seqs[:count].copy()
+        found.sort()
+        return found
+    values = np.empty(count)
+    for i in range(count):
+        values[i] = totals[seqs[i]]
+    floor = np.partition(values.copy(), count - m)[count - m]
+    size = 0
+    for i in range(count):
+        if values[i] >= floor:
+            size += 1
+    found = np.empty(size, dtype=np.int64)
+    size = 0
+    for i in range(count):
+        if values[i] >= floor:
+            found[size] = seqs[i]
+            size += 1
+    found.sort()
+    return found
+
+
+@njit(cache=True, nogil=True)
+def survivors(totals: np.ndarray, seqs: np.ndarray, count: int, rest: float, threshold: float,
+              done: np.ndarray) -> np.ndarray:
+    """The seqs among the first `count` of `seqs` that could still reach `threshold` with `rest`
+    more, leaving out those in `done` (ascending); ascending."""
+    size = 0
+    for i in range(count):
+        if totals[seqs[i]] + rest >= threshold:
+            size += 1
+    found = np.empty(size, dtype=np.int64)
+    size = 0
+    for i in range(count):
+        if totals[seqs[i]] + rest >= threshold:
+            found[size] = seqs[i]
+            size += 1
+    found.sort()
     kept = 0
     at = 0
-    for r in range(count):
-        seq = running[r]
-        while at < len(dropped) and dropped[at] < seq:
+    for i in range(size):
+        seq = found[i]
+        while at < len(done) and done[at] < seq:
             at += 1
-        if at < len(dropped) and dropped[at] == seq:
+        if at < len(done) and done[at] == seq:
             continue
-        running[kept] = seq
+        found[kept] = seq
         kept += 1
-    return kept
+    return found[:kept]
 
 
 @njit(cache=True, nogil=True)
@@ -96,6 +139,13 @@ def refine(totals: np.ndarray, running: np.ndarray, count: int, seqs: np.ndarray
     return kept
 
 
+@njit(cache=True, nogil=True)
+def reset(totals: np.ndarray, touched: np.ndarray, count: int) -> None:
+    """Zero the totals of the first `count` touched seqs."""
+    for i in range(count):
+        totals[touched[i]] = 0.0
+
+
 _warm = False
 
 
@@ -105,11 +155,12 @@ def warm_up() -> None:
     if _warm:
         return
     totals, seqs = np.zeros(4), np.array([1, 2], dtype=np.int64)
-    impacts, keep = np.ones(2, dtype=np.float32), np.zeros(0, dtype=np.bool_)
-    accumulate(totals, seqs, impacts, 1.0, keep)
-    accumulate(totals, seqs, impacts, 1.0, np.ones(4, dtype=np.bool_))
+    impacts, touched = np.ones(2, dtype=np.float32), np.zeros(4, dtype=np.int64)
+    accumulate(totals, seqs, impacts, 1.0, np.zeros(0, dtype=np.bool_), touched, 0)
+    accumulate(totals, seqs, impacts, 1.0, np.ones(4, dtype=np.bool_), touched, 0)
     kth_largest(totals, seqs, 2, 1, 0.0)
-    running = seqs.copy()
-    refine(totals, running, 2, seqs, impacts, 1.0, 0.0, -np.inf)
-    drop_sorted(running, 2, seqs[:1].copy())
+    lead = largest(totals, seqs, 2, 1)
+    survivors(totals, seqs, 2, 0.0, 0.5, lead)
+    refine(totals, seqs.copy(), 2, seqs, impacts, 1.0, 0.0, -np.inf)
+    reset(totals, seqs, 2)
     _warm = True

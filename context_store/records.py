@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 import numpy as np
 
@@ -71,9 +72,9 @@ class EventFilter:
         return not (self.kinds or self.systems or self.user_id or self.since or self.until)
 
 
-@dataclass(frozen=True)
-class ScoredSeq:
-    """A candidate event (by store sequence number) with a raw score from one index."""
+class ScoredSeq(NamedTuple):
+    """A candidate event (by store sequence number) with a raw score from one index (a named tuple:
+    searches build many)."""
 
     seq: int
     score: float

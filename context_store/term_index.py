@@ -28,8 +28,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 import numpy as np
 
 from context_store.analysis import LexicalTerms
-from context_store import lazy_kernels
-from context_store.decoded_postings import MAX_COUNT, DecodedPostings, Weighted, weigh
+from context_store import lazy_kernels, maxscore
+from context_store.decoded_postings import MAX_COUNT, DecodedPostings, weigh
 from context_store.records import ScoredSeq
 
 LENGTH_STEPS_PER_OCTAVE = 64
@@ -54,7 +54,7 @@ class TermIndex:
 
     def __init__(self) -> None:
         self._postings: dict[str, array] = {}
-        self._totals = np.zeros(0)
+        self._scratch = maxscore.Scratch()
         lazy_kernels.start_loading()
         self._decoded = DecodedPostings()
         self._lengths = np.zeros(1024, dtype=np.float32)
@@ -123,14 +123,9 @@ class TermIndex:
 
     def search(self, terms: Sequence[str], k: int, allowed: np.ndarray | None = None,
                exclude: Iterable[int] = (), weights: tuple[float, float] = (1.0, 1.0)) -> list[ScoredSeq]:
-        """The k best events matching any of `terms`, best first (ties: lower seq first).
-
-        Exact top-k with MaxScore pruning. Terms are read rarest first, each in full, until the
-        most the remaining terms could add together (their per-term bounds) falls below the
-        current k-th best score: no event they alone match can then enter the top k. The
-        remaining terms are looked up (binary search) only for the events still in the running,
-        which shrink as the bound of what is left shrinks.
-        """
+        """The k best events matching any of `terms`, best first (ties: lower seq first): exact
+        top-k with MaxScore pruning (`maxscore.py`). `allowed` (seqs) restricts the events that may
+        be returned; `exclude` are never returned."""
         named = [t for t in dict.fromkeys(terms) if self._postings.get(t)]
         if k <= 0 or not named:
             return []
@@ -139,71 +134,10 @@ class TermIndex:
         lists = [self._decoded.get(t, np.frombuffer(self._postings[t], dtype=np.int64), self._lengths, weights,
                                    mean_length) for t in named]
         idfs = [self._idf(len(w.seqs)) for w in lists]
-        ceilings = [idf * w.peak for w, idf in zip(lists, idfs)]
-        rest = np.append(np.cumsum(ceilings[::-1])[::-1], 0.0)  # rest[i]: the most terms i.. can add
         exclude = [s for s in exclude if 0 <= s < len(self._lengths)]
         keep = NO_FILTER if allowed is None else self._admissible(allowed, exclude)
         depth = k if len(keep) else k + len(exclude)  # excluded events may sit in the top k
-        totals = self._scratch()
-        try:
-            return self._top(lists, idfs, rest, keep, depth, exclude, k, totals)
-        finally:
-            totals.fill(0.0)
-
-    def _top(self, lists: list[Weighted], idfs: list[float], rest: np.ndarray, keep: np.ndarray, depth: int,
-             exclude: list[int], k: int, totals: np.ndarray) -> list[ScoredSeq]:
-        """MaxScore over weighted lists sorted rarest first (see `search`), accumulating in `totals`."""
-        kernels = lazy_kernels.loaded()
-        best, threshold, position = 0.0, 0.0, len(lists)
-        for i, weighted in enumerate(lists):
-            if i and rest[i] < threshold:
-                position = i
-                break
-            best = max(best, kernels.accumulate(totals, weighted.seqs, weighted.impacts, idfs[i], keep))
-            if rest[i + 1] < best:  # pruning may be possible: raise the k-th best so far (a lower bound,
-                threshold = kernels.kth_largest(totals, weighted.seqs, len(weighted.seqs), depth,  # read over
-                                                threshold)  # this term's events)
-        matched = np.flatnonzero(totals > 0)
-        if position < len(lists) and len(matched):
-            matched = self._complete(lists[position:], idfs[position:], rest[position:], matched, depth,
-                                     threshold, totals)
-        totals[exclude] = 0.0
-        matched = matched[totals[matched] > 0]
-        if len(matched) > k:  # keep every event tied with the k-th, so ties break by seq below
-            matched = matched[totals[matched] >= kernels.kth_largest(totals, matched, len(matched), k, 0.0)]
-        top = matched[np.lexsort((matched, -totals[matched]))[:k]]
-        return [ScoredSeq(s, score) for s, score in zip(top.tolist(), totals[top].tolist())]
-
-    @staticmethod
-    def _complete(lists: list[Weighted], idfs: list[float], rest: np.ndarray, running: np.ndarray, depth: int,
-                  threshold: float, totals: np.ndarray) -> np.ndarray:
-        """Add the remaining (common) terms' weights for the events that can still enter the top k;
-        returns the events whose totals are then complete (all others cannot reach the top k).
-
-        The `2 * depth` best partial totals are completed first: the k-th best of their final totals
-        is a high threshold at once, so few of the other events stay in the running.
-        """
-        kernels = lazy_kernels.loaded()
-        lead = running
-        if len(running) > 2 * depth:
-            lead = np.sort(running[np.argpartition(-totals[running], 2 * depth - 1)[: 2 * depth]])
-        for weighted, idf in zip(lists, idfs):
-            kernels.refine(totals, lead, len(lead), weighted.seqs, weighted.impacts, idf, 0.0, -np.inf)
-        if len(lead) == len(running):
-            return lead
-        threshold = kernels.kth_largest(totals, lead, len(lead), depth, threshold)
-        count = kernels.drop_sorted(running, len(running), lead)
-        for j, (weighted, idf) in enumerate(zip(lists, idfs)):
-            count = kernels.refine(totals, running, count, weighted.seqs, weighted.impacts, idf, rest[j], threshold)
-            if not count:
-                break
-        return np.concatenate((lead, running[:count]))
-
-    def _scratch(self) -> np.ndarray:
-        """A zeroed array of totals, one per seq (reused between queries; zeroed again after each)."""
-        if len(self._totals) != len(self._lengths):
-            self._totals = np.zeros(len(self._lengths))
-        return self._totals
+        return maxscore.top_k(lists, idfs, keep, depth, exclude, k, self._scratch.sized(len(self._lengths)))
 
     def _admissible(self, allowed: np.ndarray, exclude: list[int]) -> np.ndarray:
         """A mask over seqs of the events a filtered query may return."""
