@@ -154,13 +154,15 @@ def warm_up() -> None:
     global _warm
     if _warm:
         return
-    totals, seqs = np.zeros(4), np.array([1, 2], dtype=np.int64)
+    totals, seqs = np.zeros(4), np.array([1, 2], dtype=np.int64)  # running and touched seqs
+    listed = seqs.astype(np.int32)  # a weighted list's seqs
     impacts, touched = np.ones(2, dtype=np.float32), np.zeros(4, dtype=np.int64)
-    accumulate(totals, seqs, impacts, 1.0, np.zeros(0, dtype=np.bool_), touched, 0)
-    accumulate(totals, seqs, impacts, 1.0, np.ones(4, dtype=np.bool_), touched, 0)
+    accumulate(totals, listed, impacts, 1.0, np.zeros(0, dtype=np.bool_), touched, 0)
+    accumulate(totals, listed, impacts, 1.0, np.ones(4, dtype=np.bool_), touched, 0)
+    kth_largest(totals, listed, 2, 1, 0.0)
     kth_largest(totals, seqs, 2, 1, 0.0)
     lead = largest(totals, seqs, 2, 1)
     survivors(totals, seqs, 2, 0.0, 0.5, lead)
-    refine(totals, seqs.copy(), 2, seqs, impacts, 1.0, 0.0, -np.inf)
+    refine(totals, seqs.copy(), 2, listed, impacts, 1.0, 0.0, -np.inf)
     reset(totals, seqs, 2)
     _warm = True

@@ -36,7 +36,7 @@ class Weighted:
 
 def weigh(packed: np.ndarray, lengths: np.ndarray, weights: tuple[float, float], mean_length: float) -> Weighted:
     """Unpack entries into seqs and their BM25 impacts (`lengths[seq]` is each event's length)."""
-    seqs = packed >> 32
+    seqs = (packed >> 32).astype(np.int32)  # half the bytes a query reads; seqs stay below 2**31
     tf = weights[0] * ((packed >> 16) & MAX_COUNT) + weights[1] * (packed & MAX_COUNT)
     norm = K1 * (1.0 - B) + (K1 * B / mean_length) * lengths[seqs]
     impacts = (tf * (K1 + 1.0) / (tf + norm)).astype(np.float32)
