@@ -90,6 +90,10 @@ class ContextStore(Protocol):
         """How many stored events contain each term (absent terms map to 0)."""
         ...
 
+    def prepare_lexical(self, column_weights: tuple[float, float]) -> None:
+        """Weigh every posting list for these column weights now, so no search pays for it later."""
+        ...
+
     def terms_contained(self, terms: Sequence[str], seqs: Sequence[int]) -> dict[int, list[str]]:
         """For each stored event in `seqs`, which of `terms` its lexical index entry holds."""
         ...

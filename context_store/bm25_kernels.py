@@ -4,7 +4,7 @@ Each works on one weighted posting list (ascending seqs with their impacts, see
 `decoded_postings.py`), a dense array of running totals indexed by seq, and a buffer of the seqs
 whose total is positive ("touched", in first-touch order). Compiled code is cached on disk: the
 first process after an install or a change of this file compiles for some seconds
-(`lazy_kernels.py` does it in the background); later ones load it.
+(`lazy_kernels.py` does it when a lexical index is built); later ones load it.
 """
 from __future__ import annotations
 

@@ -69,6 +69,10 @@ class DecodedPostings:
                                                               mean_length))
         return entry
 
+    def stale(self, mean_length: float) -> list[tuple[str, tuple[float, float]]]:
+        """(term, weights) of the entries weighed with another mean length."""
+        return [(term, entry.weights) for term, entry in self._entries.items() if entry.mean_length != mean_length]
+
     def forget(self, term: str) -> None:
         """Drop a term's entry (its list lost entries)."""
         self._entries.pop(term, None)

@@ -315,6 +315,11 @@ class EmbeddedStore:
         with self._lock:
             return self._lexical.self_score(terms, seq, column_weights)
 
+    def prepare_lexical(self, column_weights: tuple[float, float]) -> None:
+        """Weigh every posting list for these column weights now, so no search pays for it later."""
+        with self._lock:
+            self._lexical.prepare(column_weights)
+
     def terms_contained(self, terms: Sequence[str], seqs: Sequence[int]) -> dict[int, list[str]]:
         """For each event in `seqs`, which of `terms` it contains (in the order given)."""
         with self._lock:

@@ -1,8 +1,10 @@
-"""The compiled BM25 kernels (`bm25_kernels.py`), loaded off the caller's thread.
+"""The compiled BM25 kernels (`bm25_kernels.py`), imported on first need.
 
-Importing numba and loading (or, after an install, compiling) the kernels takes from a second to
-many seconds; a store starts that in the background when it builds its lexical index, and the
-first search waits for it only if it is not done yet.
+Importing numba and loading the cached kernels takes about a second (the first process after an
+install or a change of the kernels compiles them, for some seconds more), so it happens when a
+lexical index is built, not when `context_store` is imported (a CLI command that opens no store
+never pays for it). It is not done in a background thread: a thread holding the GIL for that
+long made a concurrent store open more than twice as slow.
 """
 from __future__ import annotations
 
@@ -10,31 +12,15 @@ import threading
 from types import ModuleType
 
 _lock = threading.Lock()
-_loader: threading.Thread | None = None
 _module: list[ModuleType] = []
 
 
-def start_loading() -> None:
-    """Begin loading the kernels in a daemon thread (once per process)."""
-    global _loader
-    with _lock:
-        if _loader is None:
-            _loader = threading.Thread(target=_load, name="bm25-kernels", daemon=True)
-            _loader.start()
-
-
 def loaded() -> ModuleType:
-    """The kernels module, waiting for the background load the first time."""
+    """The kernels module, compiled or loaded from the cache (once per process)."""
     if not _module:
-        start_loading()
-        assert _loader is not None
-        _loader.join()
-        if not _module:  # the load failed in the thread: load here, so the error reaches the caller
-            _load()
+        with _lock:
+            if not _module:
+                from context_store import bm25_kernels
+                bm25_kernels.warm_up()
+                _module.append(bm25_kernels)
     return _module[0]
-
-
-def _load() -> None:
-    from context_store import bm25_kernels
-    bm25_kernels.warm_up()
-    _module.append(bm25_kernels)

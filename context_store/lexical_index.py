@@ -141,6 +141,8 @@ class LexicalIndex:
         self._next_id += len(staged.new_ids)
         for seq, terms in staged.adds:
             self._index.add(seq, terms)
+        if staged.adds:
+            self._index.refresh()
         if staged.removed_seqs:
             for term in self._index.remove(staged.removed_seqs, staged.removed_terms):
                 self._ids.pop(term, None)
@@ -154,6 +156,10 @@ class LexicalIndex:
                column_weights: tuple[float, float]) -> list[ScoredSeq]:
         """Best BM25 matches for an OR of terms; scores positive, higher is better."""
         return self._index.search(terms, k, allowed, exclude, column_weights)
+
+    def prepare(self, column_weights: tuple[float, float]) -> None:
+        """Weigh every posting list for these column weights now (see `TermIndex.prepare`)."""
+        self._index.prepare(column_weights)
 
     def self_score(self, terms: Sequence[str], seq: int, column_weights: tuple[float, float]) -> float:
         """BM25 of one stored event against an OR of terms, or 0 when it matches none (its counts are

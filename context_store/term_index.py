@@ -29,7 +29,7 @@ import numpy as np
 
 from context_store.analysis import LexicalTerms
 from context_store import lazy_kernels, maxscore
-from context_store.decoded_postings import MAX_COUNT, DecodedPostings, weigh
+from context_store.decoded_postings import CACHED_FROM, MAX_COUNT, DecodedPostings, weigh
 from context_store.records import ScoredSeq
 
 LENGTH_STEPS_PER_OCTAVE = 64
@@ -55,7 +55,7 @@ class TermIndex:
     def __init__(self) -> None:
         self._postings: dict[str, array] = {}
         self._scratch = maxscore.Scratch()
-        lazy_kernels.start_loading()
+        lazy_kernels.loaded()
         self._decoded = DecodedPostings()
         self._lengths = np.zeros(1024, dtype=np.float32)
         self.documents = 0
@@ -120,6 +120,23 @@ class TermIndex:
 
     def _mean_length(self) -> float:
         return rounded_mean_length(self._total_length, self.documents)
+
+    def prepare(self, weights: tuple[float, float]) -> None:
+        """Weigh every cached-size posting list for `weights` now: the first query to use a long
+        list would otherwise pay for it (about 0.3 s for 4 million postings)."""
+        mean_length = self._mean_length()
+        for term, postings in self._postings.items():
+            if len(postings) >= CACHED_FROM:
+                self._decoded.get(term, np.frombuffer(postings, dtype=np.int64), self._lengths, weights, mean_length)
+
+    def refresh(self) -> None:
+        """Weigh again the kept lists whose weights used another (rounded) mean length, so the
+        searches after a batch of new events do not each pay for it."""
+        mean_length = self._mean_length()
+        for term, weights in self._decoded.stale(mean_length):
+            postings = self._postings.get(term)
+            if postings:
+                self._decoded.get(term, np.frombuffer(postings, dtype=np.int64), self._lengths, weights, mean_length)
 
     def search(self, terms: Sequence[str], k: int, allowed: np.ndarray | None = None,
                exclude: Iterable[int] = (), weights: tuple[float, float] = (1.0, 1.0)) -> list[ScoredSeq]:

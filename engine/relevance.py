@@ -124,6 +124,7 @@ class HybridRanker:
     def __init__(self, store: ContextStore, weights: RelevanceWeights | None = None):
         self.store = store
         self.weights = weights or RelevanceWeights()
+        store.prepare_lexical((self.weights.title_weight, self.weights.body_weight))
 
     def rank(self, query: Query, k: int, event_filter: EventFilter | None = None) -> list[RelatedHit]:
         """The top-k related events, best first.

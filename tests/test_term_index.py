@@ -200,3 +200,41 @@ def test_mean_length_is_rounded_to_a_sixty_fourth_of_an_octave() -> None:
         assert abs(rounded_mean_length(mean * 1000, 1000) / mean - 1) < 0.006
     assert rounded_mean_length(9.75 * 400, 400) == rounded_mean_length(9.75 * 400 + 10, 401)
     assert rounded_mean_length(0, 0) == 1.0
+
+
+def test_prepared_lists_answer_like_lists_weighed_on_demand() -> None:
+    """Weighing every list up front (at engine start) changes no answer, for these or other weights,
+    and lists that grow afterwards are weighed again."""
+    def build() -> TermIndex:
+        built = TermIndex()
+        for seq in range(1, 41):
+            built.add(seq, LexicalTerms({"common": (seq % 2, 1), f"w{seq % 5}": (1, seq % 3)}, 5 + seq % 7))
+        return built
+    prepared, fresh = build(), build()
+    prepared.prepare((2.0, 1.0))
+    query = ["common", "w1", "w3"]
+    for weights in ((2.0, 1.0), (1.0, 1.0)):
+        assert prepared.search(query, 10, weights=weights) == fresh.search(query, 10, weights=weights)
+    for index in (prepared, fresh):
+        index.add(41, LexicalTerms({"common": (3, 3), "w1": (2, 2)}, 6))
+    assert prepared.search(query, 41, weights=(2.0, 1.0)) == fresh.search(query, 41, weights=(2.0, 1.0))
+    assert 41 in {h.seq for h in prepared.search(query, 41, weights=(2.0, 1.0))}
+
+
+def test_refresh_reweighs_kept_lists_when_the_rounded_mean_moves() -> None:
+    """After events that move the rounded mean length, kept lists are weighed again at once and
+    answers equal those of an index weighed from scratch."""
+    index = TermIndex()
+    for seq in range(1, 21):
+        index.add(seq, LexicalTerms({"common": (1, 1), f"w{seq % 3}": (0, 1)}, 4))
+    index.search(["common", "w1"], 5, weights=(2.0, 1.0))  # weighs and keeps the list of "common"
+    for seq in range(21, 41):
+        index.add(seq, LexicalTerms({"common": (0, 2), "w1": (1, 0)}, 40))  # the mean goes from 4 to 22
+    index.refresh()
+    assert not index._decoded.stale(index._mean_length())
+    fresh = TermIndex()
+    for seq in range(1, 21):
+        fresh.add(seq, LexicalTerms({"common": (1, 1), f"w{seq % 3}": (0, 1)}, 4))
+    for seq in range(21, 41):
+        fresh.add(seq, LexicalTerms({"common": (0, 2), "w1": (1, 0)}, 40))
+    assert index.search(["common", "w1"], 40, weights=(2.0, 1.0)) == fresh.search(["common", "w1"], 40, weights=(2.0, 1.0))
