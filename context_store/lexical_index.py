@@ -142,7 +142,7 @@ class LexicalIndex:
         for seq, terms in staged.adds:
             self._index.add(seq, terms)
         if staged.adds:
-            self._index.refresh()
+            self._index.refresh({term for _, terms in staged.adds for term in terms.counts})
         if staged.removed_seqs:
             for term in self._index.remove(staged.removed_seqs, staged.removed_terms):
                 self._ids.pop(term, None)

@@ -238,3 +238,14 @@ def test_refresh_reweighs_kept_lists_when_the_rounded_mean_moves() -> None:
     for seq in range(21, 41):
         fresh.add(seq, LexicalTerms({"common": (0, 2), "w1": (1, 0)}, 40))
     assert index.search(["common", "w1"], 40, weights=(2.0, 1.0)) == fresh.search(["common", "w1"], 40, weights=(2.0, 1.0))
+
+
+def test_prepared_index_keeps_grown_lists_weighed() -> None:
+    """Once prepared, lists that reach the cached size through new events are weighed at refresh."""
+    index = TermIndex()
+    index.prepare((2.0, 1.0))
+    for seq in range(1, 13):
+        index.add(seq, LexicalTerms({"common": (1, 1), f"w{seq}": (0, 1)}, 4))
+    assert not index._decoded.stale(index._mean_length()) and "common" not in index._decoded._entries
+    index.refresh(["common", "w1"])
+    assert "common" in index._decoded._entries and "w1" not in index._decoded._entries  # w1 is short
