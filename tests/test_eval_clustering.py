@@ -64,12 +64,12 @@ def test_cli_ends_with_one_json_line(tmp_path: Path) -> None:
 @pytest.mark.dataset
 @pytest.mark.skipif(not DSTC11_TASK1.exists(), reason=f"dev data set absent: {DSTC11_TASK1}")
 def test_dstc11_streaming_clustering_holds() -> None:
-    """Guard: streamed DSTC11 banking stays at its measured quality (67.7 / 69.9 / 59.0, 65 narratives).
+    """Guard: streamed DSTC11 banking stays at its measured quality (67.8 / 70.4 / 59.3, 64 narratives).
 
     Targets are ACC > 60, NMI > 70, ARI > 50; the guard keeps ACC and ARI above their targets with
-    a margin and NMI within one point of where it stands (it is still short of 70).
+    a margin and NMI within 0.9 of where it stands (70.4: above its target by 0.4 only).
     """
     figures = evaluate(DSTC11_TASK1)
-    assert figures["ACC"] >= 62.0 and figures["ARI"] >= 53.0 and figures["NMI"] >= 68.5
+    assert figures["ACC"] >= 62.0 and figures["ARI"] >= 53.0 and figures["NMI"] >= 69.5
     assert 20 <= figures["narratives"] <= 150
     assert figures["ACC"] > figures["peers"]["agglomerative_0.5"]["ACC"]  # type: ignore[index]

@@ -520,6 +520,19 @@ def test_engine_context_lift_within_one_batch() -> None:
     assert outcomes[0].narrative_id == outcomes[1].narrative_id
 
 
+def test_nearest_earlier_does_not_depend_on_batching() -> None:
+    """An event's best earlier neighbour (the running median's input) is the same whether the
+    reports arrive one by one or as one batch whose later members crowd the search."""
+    texts = ["printer toner empty on floor five"] + ["printer toner empty"] * 14
+    by_batch, one_by_one = hashing_engine(), hashing_engine()
+    by_batch.ingest([ev("e0", texts[0], "u0", "printers", 1)])
+    by_batch.ingest([ev(f"e{i}", t, f"u{i}", "printers", 1 + i / 100) for i, t in enumerate(texts) if i])
+    for i, text in enumerate(texts):
+        one_by_one.ingest([ev(f"e{i}", text, f"u{i}", "printers", 1 + i / 100)])
+    nn = [[round(r.nn, 5) for r in e.store.narratives.all_memberships()] for e in (by_batch, one_by_one)]
+    assert nn[0] == nn[1] and nn[0][1] > 0.5  # the batch's first member still finds e0
+
+
 def test_engine_veto_keeps_identical_wording_apart_across_systems_and_months() -> None:
     """Different systems, 90 days apart: identical text opens a new narrative, the link is marked."""
     engine = hashing_engine()

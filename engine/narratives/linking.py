@@ -12,6 +12,7 @@ which is off: measured harmful (see `ContextRules`).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -70,9 +71,15 @@ def _evidence(event: EventRecord, other: EventRecord, cosine: float, context: bo
     return evidence | ({"topology_path": path} if path else {})
 
 
-def nearest_earlier(store: ContextStore, event: EventRecord, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-    """The k most similar events stored before this one, by seq."""
-    hits = store.vector_search(vector, k + 8, EventFilter(exclude_seqs=(event.seq,)))
+def nearest_earlier(store: ContextStore, event: EventRecord, vector: np.ndarray, k: int,
+                    later: Sequence[int] = ()) -> list[tuple[int, float]]:
+    """The k most similar events stored before this one, by seq.
+
+    `later`: the seqs stored after it that the store already holds (the rest of its ingest
+    batch); they are excluded from the search itself, so the answer does not depend on how
+    reports were batched.
+    """
+    hits = store.vector_search(vector, k + 8, EventFilter(exclude_seqs=(event.seq, *later)))
     return [(h.seq, h.score) for h in hits if h.seq < event.seq][:k]
 
 

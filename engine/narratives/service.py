@@ -72,9 +72,10 @@ class NarrativeService:
         self._pending = {}
         rows: list[MemberRow] = []
         links = []
+        seqs = [record.seq for record in records]
         with self.store.transaction() as tables:
-            for record, vector in zip(records, vectors):
-                text_hits = nearest_earlier(self.store, record, vector, self.rules.text_links)
+            for i, (record, vector) in enumerate(zip(records, vectors)):
+                text_hits = nearest_earlier(self.store, record, vector, self.rules.text_links, seqs[i + 1:])
                 nn = text_hits[0][1] if text_hits else -1.0
                 if text_hits:
                     self.clusterer.observe_nn(nn)
