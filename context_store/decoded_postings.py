@@ -43,17 +43,37 @@ def weigh(packed: np.ndarray, lengths: np.ndarray, weights: tuple[float, float],
     return Weighted(seqs, impacts, float(impacts.max(initial=0.0)), weights, mean_length)
 
 
-def joined(head: Weighted, tail: Weighted) -> Weighted:
-    """One list of `head`'s entries followed by `tail`'s (same weights and mean length)."""
-    return Weighted(np.concatenate((head.seqs, tail.seqs)), np.concatenate((head.impacts, tail.impacts)),
-                    max(head.peak, tail.peak), head.weights, head.mean_length)
+class _Kept:
+    """A kept weighted list with room to grow: appending entries costs what they cost (amortised),
+    not a copy of the whole list."""
+
+    __slots__ = ("seqs", "impacts", "size", "peak", "weights", "mean_length")
+
+    def __init__(self, weighted: Weighted):
+        self.seqs, self.impacts, self.size = weighted.seqs, weighted.impacts, len(weighted.seqs)
+        self.peak, self.weights, self.mean_length = weighted.peak, weighted.weights, weighted.mean_length
+
+    def append(self, tail: Weighted) -> None:
+        """Add entries after the last (same weights and mean length)."""
+        need = self.size + len(tail.seqs)
+        if need > len(self.seqs):
+            capacity = max(need, len(self.seqs) * 3 // 2)
+            self.seqs = np.concatenate((self.seqs[:self.size], np.empty(capacity - self.size, dtype=self.seqs.dtype)))
+            self.impacts = np.concatenate((self.impacts[:self.size],
+                                           np.empty(capacity - self.size, dtype=self.impacts.dtype)))
+        self.seqs[self.size:need], self.impacts[self.size:need] = tail.seqs, tail.impacts
+        self.size, self.peak = need, max(self.peak, tail.peak)
+
+    def view(self) -> Weighted:
+        """The entries so far."""
+        return Weighted(self.seqs[:self.size], self.impacts[:self.size], self.peak, self.weights, self.mean_length)
 
 
 class DecodedPostings:
-    """term -> Weighted for lists of at least `CACHED_FROM` entries (the caller serialises access)."""
+    """term -> weighted list for lists of at least `CACHED_FROM` entries (the caller serialises access)."""
 
     def __init__(self) -> None:
-        self._entries: dict[str, Weighted] = {}
+        self._entries: dict[str, _Kept] = {}
 
     def get(self, term: str, packed: np.ndarray, lengths: np.ndarray, weights: tuple[float, float],
             mean_length: float) -> Weighted:
@@ -61,13 +81,11 @@ class DecodedPostings:
         if len(packed) < CACHED_FROM:
             return weigh(packed, lengths, weights, mean_length)
         entry = self._entries.get(term)
-        if entry is None or (entry.weights, entry.mean_length) != (weights, mean_length) \
-                or len(entry.seqs) > len(packed):
-            entry = self._entries[term] = weigh(packed, lengths, weights, mean_length)
-        elif len(entry.seqs) < len(packed):
-            entry = self._entries[term] = joined(entry, weigh(packed[len(entry.seqs):], lengths, weights,
-                                                              mean_length))
-        return entry
+        if entry is None or (entry.weights, entry.mean_length) != (weights, mean_length) or entry.size > len(packed):
+            entry = self._entries[term] = _Kept(weigh(packed, lengths, weights, mean_length))
+        elif entry.size < len(packed):
+            entry.append(weigh(packed[entry.size:], lengths, weights, mean_length))
+        return entry.view()
 
     def stale(self, mean_length: float) -> list[tuple[str, tuple[float, float]]]:
         """(term, weights) of the entries weighed with another mean length."""
