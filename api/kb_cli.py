@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Optional, TypeVar
@@ -23,8 +24,8 @@ Json = Annotated[bool, typer.Option("--json")]
 
 
 def _client(data_dir: Path, url: str | None) -> KbClient:
-    if url:
-        return HttpKbClient(url)
+    if url:  # a server with keys needs one: HYPERCORR_API_KEY, as for the other commands
+        return HttpKbClient(url, api_key=os.environ.get("HYPERCORR_API_KEY"))
     try:
         return LocalKbClient(Engine(Settings(data_dir=data_dir)))
     except (StoreLockedError, StoreMismatchError) as exc:

@@ -4,9 +4,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 from urllib.parse import quote
 
-import httpx
-
-from api.client import ClientError
+from api.client import ClientError, HttpClient
 from api.kb_schemas import ArticleItemOut, ArticleListOut, ArticleOut, GapOut, GapsOut, SuggestionsOut
 from engine import Engine
 from engine.errors import ConflictError, NotFoundError
@@ -67,21 +65,8 @@ class LocalKbClient:
         self.engine.close()
 
 
-class HttpKbClient:
-    """A running hypercorr server."""
-
-    def __init__(self, url: str, timeout: float = 120.0):
-        self._http = httpx.Client(base_url=url.rstrip("/"), timeout=timeout)
-
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self._http.request(method, path, **kwargs)
-        if response.status_code >= 400:
-            try:
-                detail = response.json().get("detail")
-            except ValueError:
-                detail = response.text
-            raise ClientError(response.status_code, detail)
-        return response.json()
+class HttpKbClient(HttpClient):
+    """A running hypercorr server (transport, API key and errors as `HttpClient`)."""
 
     def add(self, articles: list[ArticleIn]) -> list[dict[str, Any]]:
         """POST a batch."""
@@ -105,7 +90,3 @@ class HttpKbClient:
     def gaps(self, params: dict[str, Any]) -> dict[str, Any]:
         """GET knowledge-base gaps."""
         return self._call("GET", "/v1/kb/gaps", params=params)
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._http.close()

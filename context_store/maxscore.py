@@ -9,6 +9,7 @@ once; the other events are completed only while they can still reach it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import ModuleType
 
 import numpy as np
 
@@ -70,7 +71,7 @@ def top_k(lists: Sequence[Weighted], idfs: Sequence[float], keep: np.ndarray, de
         kernels.reset(totals, touched, count)
 
 
-def _complete(kernels, lists: Sequence[Weighted], idfs: Sequence[float], rest: np.ndarray, touched: np.ndarray,
+def _complete(kernels: ModuleType, lists: Sequence[Weighted], idfs: Sequence[float], rest: np.ndarray, touched: np.ndarray,
               depth: int, threshold: float, totals: np.ndarray) -> np.ndarray:
     """Add the remaining lists' weights for the events that can still enter the top k; returns
     the events whose totals are then complete (no other event can reach the top k)."""

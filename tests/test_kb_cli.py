@@ -95,3 +95,15 @@ def test_kb_suggest_and_gaps_commands(tmp_path: Path) -> None:
     wrong.write_text("x")
     refused = runner.invoke(app, ["kb", "import", str(wrong), "--data-dir", str(data)])
     assert refused.exit_code == 2 and "neither a folder of Markdown files nor a .jsonl file" in refused.output
+
+
+def test_kb_commands_send_the_api_key_to_a_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`hypercorr kb ... --url` passes HYPERCORR_API_KEY like every other command (a keyed server
+    refuses requests without it)."""
+    from api import kb_cli
+    monkeypatch.setenv("HYPERCORR_API_KEY", "hc_test_key")
+    client = kb_cli._client(tmp_path, "http://127.0.0.1:9")
+    try:
+        assert client._http.headers["Authorization"] == "Bearer hc_test_key"
+    finally:
+        client.close()
