@@ -20,9 +20,18 @@ from context_store.records import ScoredSeq
 
 EXACT_FILTER_LIMIT = 4096  # with at most this many allowed ids, score them exactly
 
-# Single queries and incremental adds are too small to gain from OpenMP; on 2 cores two threads
-# measured 2.7x slower per exact query at 10k vectors and 6x slower for HNSW building.
-faiss.omp_set_num_threads(1)
+
+
+def _one_omp_thread() -> None:
+    """Run FAISS single-threaded in the calling thread.
+
+    Single queries and incremental adds are too small to gain from OpenMP; on 2 cores two threads
+    measured 2.7x slower per exact query at 10k vectors and 6x slower for HNSW building. OpenMP
+    keeps the thread count per calling thread (and torch may share FAISS's runtime and set it back),
+    so it is set on every call rather than once at import.
+    """
+    if faiss.omp_get_max_threads() != 1:
+        faiss.omp_set_num_threads(1)
 
 
 def _file_sha256(path: Path) -> str:
@@ -83,6 +92,7 @@ class VectorIndex:
     # ---- mutation -----------------------------------------------------------------
     def add(self, seqs: np.ndarray, vectors: np.ndarray) -> None:
         """Add vectors under their sequence numbers (seqs must be new)."""
+        _one_omp_thread()
         if len(seqs) == 0:
             return
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim)
@@ -94,6 +104,7 @@ class VectorIndex:
 
     def remove(self, seqs: np.ndarray) -> None:
         """Remove vectors: physically on the exact index, as tombstones on HNSW."""
+        _one_omp_thread()
         ids = np.asarray(seqs, dtype=np.int64)
         if len(ids) == 0:
             return
@@ -121,6 +132,7 @@ class VectorIndex:
         return ids, vectors
 
     def _rebuild(self, target: faiss.Index) -> None:
+        _one_omp_thread()
         ids, vectors = self._live_ids_and_vectors()
         if len(ids):
             target.add_with_ids(vectors, ids)
@@ -144,6 +156,7 @@ class VectorIndex:
     def search(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None,
                exclude: set[int] | None = None) -> list[ScoredSeq]:
         """Top-k by inner product, restricted to `allowed` ids when given, skipping `exclude`."""
+        _one_omp_thread()
         if self._index.ntotal == 0 or k <= 0:
             return []
         skip = self._tombstones | (exclude or set())

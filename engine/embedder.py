@@ -15,6 +15,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from engine.settings import Settings
+from engine.token_batches import budget_batches, clip_to_fit, padded
 
 
 @runtime_checkable
@@ -45,16 +46,39 @@ def _load_model(model_path: str, device: str):  # noqa: ANN202 - SentenceTransfo
     return SentenceTransformer(model_path, device=device, local_files_only=True)
 
 
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, not the machine's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _pin_torch_threads(threads: int) -> None:
+    """Give torch `threads` intra-op threads in the calling thread.
+
+    OpenMP keeps the thread count per calling thread, and when torch's libgomp loaded first FAISS
+    shares it, so FAISS's single-thread setting (context_store.vector_index) would otherwise leave
+    torch on one thread in threads that searched, and on the default in all others.
+    """
+    import torch
+
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model on the CPU, batched, loaded once per process."""
 
-    def __init__(self, model_path: Path | None = None, batch_size: int = 32, device: str = "cpu"):
+    def __init__(self, model_path: Path | None = None, batch_size: int = 32, device: str = "cpu",
+                 threads: int | None = None, token_budget: int = 1024):
         path = model_path or bundled_model_path()
         if not (Path(path) / "config.json").exists():
             raise FileNotFoundError(f"no sentence-transformers model at {path}")
         self._model = _load_model(str(path), device)
         self._lock = threading.Lock()  # torch inference from several threads only contends
         self.batch_size = batch_size
+        self.threads = threads or available_cpus()
+        self.token_budget = token_budget
+        self._pad_id = int(self._model.tokenizer.pad_token_id or 0)
+        self._token_types = "token_type_ids" in self._model.tokenizer.model_input_names
         self.name = f"sentence-transformers:{Path(path).name or path}"
         if Path(path) == bundled_model_path():
             self.name = "sentence-transformers/all-MiniLM-L6-v2"
@@ -63,62 +87,87 @@ class SentenceTransformerEmbedder:
         self.dim = int(dim)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed texts, normalised, as float32."""
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            vectors = self._model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                                         convert_to_numpy=True, show_progress_bar=False)
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        """Embed texts, normalised, as float32 (batched by `token_budget`, see engine.token_batches)."""
+        import torch
 
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return vectors
+        rows = self._tokenize(texts)
+        with self._lock, torch.inference_mode():
+            _pin_torch_threads(self.threads)
+            for picks in budget_batches([len(r) for r in rows], self.token_budget, self.batch_size):
+                out = self._model(self._features([rows[i] for i in picks]))
+                vectors[picks] = out["sentence_embedding"].float().cpu().numpy()
+        return vectors
 
     def embed_titled(self, titles: Sequence[str], bodies: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Vectors of whole reports and of their titles alone, from one pass over the parts.
 
-        Titles and bodies go through the model as separate sequences (sorted by length, so
-        batches pad little); a title's vector is its usual sentence embedding, and the report's
-        vector mean-pools the token embeddings of both parts together, normalised. That costs
-        what embedding "title. body" once costs (the same word pieces, in two shorter sequences,
-        so attention is cheaper), instead of an extra pass for the titles. A report with only
-        one part gets that part's embedding for both.
+        Titles and bodies go through the model as separate sequences; a title's vector is its usual
+        sentence embedding, and the report's vector mean-pools the token embeddings of both parts
+        together, normalised. A body gets only the room its title leaves under the model's length
+        limit, so this reads the word pieces embedding "title. body" once reads (in two shorter
+        sequences, so attention is cheaper) instead of an extra pass for the titles. A report with
+        only one part gets that part's embedding for both.
         """
-        texts = [t for t in titles if t] + [b for b in bodies if b]
-        sums, counts = self._token_sums(texts)
+        heads = iter(self._tokenize([t for t in titles if t]))
+        rests = iter(self._tokenize([b for b in bodies if b]))
+        limit = int(self._model.max_seq_length)
+        rows: list[list[int]] = []
+        parts: list[tuple[int | None, int | None]] = []
+        for head, body in zip(titles, bodies):
+            head_row = next(heads) if head else None
+            if head_row is not None:
+                rows.append(head_row)
+            body_row = next(rests) if body else None
+            if body_row is not None:
+                room = max(limit // 2, limit - (len(head_row) - 2)) if head_row is not None else limit
+                rows.append(clip_to_fit(body_row, room))
+            parts.append((len(rows) - 1 - (body_row is not None) if head_row is not None else None,
+                          len(rows) - 1 if body_row is not None else None))
+        sums = self._token_sums(rows)
         full = np.zeros((len(titles), self.dim), dtype=np.float32)
         title = np.zeros((len(titles), self.dim), dtype=np.float32)
-        at = {"title": 0, "body": sum(1 for t in titles if t)}
-        for i, (head, body) in enumerate(zip(titles, bodies)):
-            parts = []
-            for name, present in (("title", head), ("body", body)):
-                if present:
-                    parts.append(at[name])
-                    at[name] += 1
-            total = sum(sums[j] for j in parts)
+        for i, (head_at, body_at) in enumerate(parts):
+            total = sum(sums[j] for j in (head_at, body_at) if j is not None)
             full[i] = total / max(1e-12, float(np.linalg.norm(total)))
-            title[i] = sums[parts[0]] / max(1e-12, float(np.linalg.norm(sums[parts[0]]))) if head else full[i]
+            title[i] = sums[head_at] / max(1e-12, float(np.linalg.norm(sums[head_at]))) if head_at is not None \
+                else full[i]
         return full, title
 
-    def _token_sums(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Per text: the sum of its token embeddings (padding excluded) and its token count."""
+    def _tokenize(self, texts: Sequence[str]) -> list[list[int]]:
+        """Word-piece ids of each text as the model reads it: stripped, cut at its length limit."""
+        if not texts:
+            return []
+        encoded = self._model.tokenizer([t.strip() for t in texts], truncation=True,
+                                        max_length=int(self._model.max_seq_length),
+                                        return_attention_mask=False, return_token_type_ids=False)
+        return list(encoded["input_ids"])
+
+    def _features(self, rows: Sequence[Sequence[int]]) -> dict[str, object]:
+        """Padded model inputs for token rows, on the model's device."""
+        features = padded(rows, self._pad_id, self._token_types)
+        return {k: v.to(self._model.device) for k, v in features.items()}
+
+    def _token_sums(self, rows: Sequence[Sequence[int]]) -> np.ndarray:
+        """Per token row: the sum of its token embeddings (padding excluded)."""
         import torch
 
-        sums = np.zeros((len(texts), self.dim), dtype=np.float32)
-        counts = np.zeros(len(texts), dtype=np.float32)
-        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths pad less
+        sums = np.zeros((len(rows), self.dim), dtype=np.float32)
         with self._lock, torch.inference_mode():
-            for start in range(0, len(texts), self.batch_size):
-                picks = order[start:start + self.batch_size]
-                features = self._model.preprocess([texts[i] for i in picks])
-                features = {k: v.to(self._model.device) if hasattr(v, "to") else v for k, v in features.items()}
+            _pin_torch_threads(self.threads)
+            for picks in budget_batches([len(r) for r in rows], self.token_budget, self.batch_size):
+                features = self._features([rows[i] for i in picks])
                 out = self._model[0](features)  # the transformer module only: token embeddings
-                mask = out["attention_mask"].unsqueeze(-1).to(out["token_embeddings"].dtype)
+                mask = features["attention_mask"].unsqueeze(-1).to(out["token_embeddings"].dtype)
                 sums[picks] = (out["token_embeddings"] * mask).sum(1).float().cpu().numpy()
-                counts[picks] = mask.sum((1, 2)).float().cpu().numpy()
-        return sums, counts
+        return sums
 
 
 def create_embedder(settings: Settings) -> Embedder:
     """Build the configured embedder."""
     if settings.embedder == "minilm":
-        return SentenceTransformerEmbedder(settings.model_path, settings.embed_batch_size)
+        return SentenceTransformerEmbedder(settings.model_path, settings.embed_batch_size,
+                                           threads=settings.embed_threads, token_budget=settings.embed_token_budget)
     raise ValueError(f"unknown embedder {settings.embedder!r}")

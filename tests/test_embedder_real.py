@@ -53,3 +53,51 @@ def test_report_vectors_read_both_parts(embedder: SentenceTransformerEmbedder,
             assert float(full[i] @ joined) > 0.9
             assert float(full[i] @ joined) > float(titles[i] @ joined) + 0.05
     assert embedder.embed_titled([], [])[0].shape == (0, embedder.dim)
+
+
+def test_token_budget_batches_embed_as_sentence_transformers_does(embedder: SentenceTransformerEmbedder) -> None:
+    """Batching by token budget changes speed, not vectors: embed() equals the library's encode()
+    on short, long (over the 256 word-piece limit) and padded texts, in input order."""
+    texts = [b or t for t, b in REPORTS] + ["  spaces around  ", "x", "word " * 400]
+    ours = SentenceTransformerEmbedder(batch_size=32, token_budget=300).embed(texts)
+    library = embedder._model.encode(texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True)
+    np.testing.assert_allclose(ours, library, atol=1e-5)
+
+
+def test_a_body_gets_only_the_room_its_title_leaves(embedder: SentenceTransformerEmbedder) -> None:
+    """Past the model's length limit, the report vector reads the same word pieces as the joined
+    text: a long body's tail beyond the limit does not move it."""
+    title, body = "Checkout slow", "Paying an invoice takes a minute; the spinner never stops. " * 40
+    tail = " The tail is about quantum chromodynamics and the migration of swallows."
+    first, _ = embedder.embed_titled([title], [body])
+    second, _ = embedder.embed_titled([title], [body + tail])
+    np.testing.assert_allclose(first, second, atol=1e-6)
+    joined = embedder.embed([embedding_text(title, body)])[0]
+    assert float(first[0] @ joined) > 0.9
+
+
+def test_torch_keeps_its_threads_after_faiss_pins_its_own(embedder: SentenceTransformerEmbedder) -> None:
+    """FAISS runs single-threaded per calling thread; when it shares torch's OpenMP runtime that
+    would leave torch on one thread, so embedding sets torch's count back in every thread."""
+    import threading
+
+    import faiss
+    import torch
+
+    from context_store.vector_index import VectorIndex
+
+    seen: list[tuple[int, int]] = []
+
+    def work() -> None:
+        index = VectorIndex(embedder.dim)
+        index.add(np.arange(2), embedder.embed(["a", "b"]))
+        index.search(embedder.embed(["a"])[0], 1)
+        faiss_threads = faiss.omp_get_max_threads()
+        embedder.embed(["c"])
+        seen.append((faiss_threads, torch.get_num_threads()))
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    work()
+    assert seen == [(1, embedder.threads), (1, embedder.threads)]
