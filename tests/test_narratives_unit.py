@@ -193,6 +193,25 @@ def test_plan_ids_split_gets_a_parent() -> None:
     assert split.split_parents == {1: "N-000002"}  # the id contributing most members
 
 
+def test_plan_ids_matches_its_definition_on_random_groups() -> None:
+    """The one-pass home finding equals the rule as written (for every old id, the group holding
+    most of its members, ties to the earlier group; each group keeps its oldest id at home)."""
+    import random
+    from collections import Counter
+
+    rng = random.Random(7)
+    for _ in range(300):
+        ids = [f"N-{i:06d}" for i in rng.sample(range(1, 30), rng.randint(1, 8))]
+        groups = [[rng.choice(ids) for _ in range(rng.randint(0, 6))] for _ in range(rng.randint(1, 6))]
+        counts = [Counter(g) for g in groups]
+        olds = sorted({i for g in groups for i in g})
+        home = {old: max(range(len(groups)), key=lambda k: (counts[k][old], -k)) for old in olds}
+        expected = [min((o for o in olds if home[o] == k), default=None) for k in range(len(groups))]
+        plan = plan_ids(groups)
+        assert plan.group_ids == expected
+        assert plan.absorbed == {o: home[o] for o in olds if o not in expected}
+
+
 def test_plan_ids_reserved_id_is_never_absorbed() -> None:
     """An id a person's pin holds elsewhere stays alive even when its free members merge away."""
     plan = plan_ids([["N-000001", "N-000002"], ["N-000003"]], reserved={"N-000002"})

@@ -170,11 +170,15 @@ class StreamingClusterer:
         if not large:
             return groups
         merged: dict[int, list[int]] = {k: list(groups[k]) for k in large}
+        partners: dict[int, set[int]] = {}
+        for a, b in cannot:
+            partners.setdefault(a, set()).add(b)
         for k, group in enumerate(groups):
             if size[k] >= self.params.min_size:
                 continue
+            blocked = set().union(*(partners.get(a, ()) for a in group))
             scores = [(float(total[k] @ total[j]) / (size[k] * size[j]), j) for j in large
-                      if not any((a, b) in cannot for a in group for b in merged[j])]
+                      if not blocked or blocked.isdisjoint(merged[j])]
             best = max(scores, default=(-1.0, -1))
             if best[0] > self.params.absorb_at:
                 merged[best[1]].extend(group)

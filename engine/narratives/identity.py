@@ -26,14 +26,17 @@ def plan_ids(groups: Sequence[Sequence[str]], reserved: Iterable[str] = ()) -> I
     """
     reserved = set(reserved)
     counts = [Counter(g) for g in groups]
-    home: dict[str, int] = {}
-    for old in sorted({i for g in groups for i in g}):
-        home[old] = max(range(len(groups)), key=lambda k: (counts[k][old], -k))
+    most: dict[str, int] = {}
+    found: dict[str, int] = {}
+    for k, count in enumerate(counts):  # one pass over the members, not old ids x groups
+        for old, n in count.items():
+            if n > most.get(old, 0):  # strictly more: an earlier group keeps a tie
+                most[old], found[old] = n, k
+    home = {old: found[old] for old in sorted(found)}
     plan = IdPlan(group_ids=[None] * len(groups))
-    for k in range(len(groups)):
-        candidates = sorted(old for old, g in home.items() if g == k)
-        if candidates:
-            plan.group_ids[k] = candidates[0]
+    for old, k in home.items():  # ascending, so the first id seen at home is the oldest
+        if plan.group_ids[k] is None:
+            plan.group_ids[k] = old
     kept = {i for i in plan.group_ids if i is not None}
     plan.absorbed = {old: k for old, k in home.items() if old not in kept and old not in reserved}
     for k, chosen in enumerate(plan.group_ids):
