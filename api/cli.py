@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional, TypeVar
 
 import typer
 
-from api.client import ClientError, HttpClient, HypercorrClient, LocalClient
+from api.cli_clients import DataDir, Url, open_client, run_with
+from api.client import HttpClient, HypercorrClient, LocalClient
 from api.ingest_command import ingest_file
 from api.kb_cli import kb_app
 from api.keys_command import keys_app
@@ -24,32 +24,17 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(kb_app, name="kb")
 app.add_typer(keys_app, name="keys")
 
-DataDir = Annotated[Path, typer.Option("--data-dir", help="Embedded store folder.", envvar="HYPERCORR_DATA_DIR")]
-Url = Annotated[Optional[str], typer.Option("--url", help="Use a running server instead of the data dir.")]
 DEMO_STREAM = Path(__file__).parent / "demo" / "stream.jsonl"
 SHARED_BANKING77 = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "banking77"
 
 
 def _client(data_dir: Path, url: str | None) -> HypercorrClient:
-    if url:  # a server with keys needs one: HYPERCORR_API_KEY (kept out of argv and shell history)
-        return HttpClient(url, api_key=os.environ.get("HYPERCORR_API_KEY"))
-    try:
-        return LocalClient(Engine(Settings(data_dir=data_dir)))
-    except (StoreLockedError, StoreMismatchError) as exc:
-        typer.secho(f"error: {exc}", fg="red", err=True)
-        raise typer.Exit(2) from exc
+    return open_client(data_dir, url, HttpClient, LocalClient)
 
 
 def _with_client(data_dir: Path, url: str | None, call: Callable[[HypercorrClient], T]) -> T:
     """Run one client call; a refusal becomes a one-line error and exit code 1."""
-    client = _client(data_dir, url)
-    try:
-        return call(client)
-    except ClientError as exc:
-        typer.secho(f"error: {exc.detail}", fg="red", err=True)
-        raise typer.Exit(1) from exc
-    finally:
-        client.close()
+    return run_with(_client(data_dir, url), call)
 
 
 def _print_hits(hits: list[dict], as_json: bool) -> None:

@@ -2,46 +2,28 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Optional, TypeVar
 
 import typer
 
-from api.client import ClientError
+from api.cli_clients import DataDir, Url, open_client, run_with
 from api.kb_client import HttpKbClient, KbClient, LocalKbClient
 from api.kb_import import import_articles
-from engine import Engine, Settings
-from engine.errors import StoreLockedError, StoreMismatchError
 from engine.suggestions.gaps import DEFAULT_COVERAGE
 
 T = TypeVar("T")
 kb_app = typer.Typer(help="Knowledge base: import articles, list them, suggestions, gaps.", no_args_is_help=True)
-DataDir = Annotated[Path, typer.Option("--data-dir", help="Embedded store folder.", envvar="HYPERCORR_DATA_DIR")]
-Url = Annotated[Optional[str], typer.Option("--url", help="Use a running server instead of the data dir.")]
 Json = Annotated[bool, typer.Option("--json")]
 
 
 def _client(data_dir: Path, url: str | None) -> KbClient:
-    if url:  # a server with keys needs one: HYPERCORR_API_KEY, as for the other commands
-        return HttpKbClient(url, api_key=os.environ.get("HYPERCORR_API_KEY"))
-    try:
-        return LocalKbClient(Engine(Settings(data_dir=data_dir)))
-    except (StoreLockedError, StoreMismatchError) as exc:
-        typer.secho(f"error: {exc}", fg="red", err=True)
-        raise typer.Exit(2) from exc
+    return open_client(data_dir, url, HttpKbClient, LocalKbClient)
 
 
 def _run(data_dir: Path, url: str | None, call: Callable[[KbClient], T]) -> T:
-    client = _client(data_dir, url)
-    try:
-        return call(client)
-    except ClientError as exc:
-        typer.secho(f"error: {exc.detail}", fg="red", err=True)
-        raise typer.Exit(1) from exc
-    finally:
-        client.close()
+    return run_with(_client(data_dir, url), call)
 
 
 @kb_app.command("import")

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 import api.cli
+import api.cli_clients
 from api.cli import app
 from engine import Engine, Settings
 from tests.fakes import HashingEmbedder
@@ -35,6 +36,7 @@ def hashing_engine(settings: Settings) -> Engine:
 def fake_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
     """Never load the real model from the CLI."""
     monkeypatch.setattr(api.cli, "Engine", hashing_engine)
+    monkeypatch.setattr(api.cli_clients, "Engine", hashing_engine)
 
 
 def write_jsonl(path: Path, lines: list[str]) -> Path:

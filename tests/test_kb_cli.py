@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import api.cli_clients
 import api.kb_cli
 from api.cli import app
 from engine import Engine, Settings
@@ -23,7 +24,7 @@ def hashing_engine(settings: Settings) -> Engine:
 @pytest.fixture(autouse=True)
 def fake_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
     """Never load the real model from the CLI."""
-    monkeypatch.setattr(api.kb_cli, "Engine", hashing_engine)
+    monkeypatch.setattr(api.cli_clients, "Engine", hashing_engine)
 
 
 def write(folder: Path, name: str, text: str) -> None:
