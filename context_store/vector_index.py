@@ -21,7 +21,6 @@ from context_store.records import ScoredSeq
 EXACT_FILTER_LIMIT = 4096  # with at most this many allowed ids, score them exactly
 
 
-
 def _one_omp_thread() -> None:
     """Run FAISS single-threaded in the calling thread.
 

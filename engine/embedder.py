@@ -93,8 +93,8 @@ class SentenceTransformerEmbedder:
         vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return vectors
-        rows = self._tokenize(texts)
         with self._lock, torch.inference_mode():
+            rows = self._tokenize(texts)
             _pin_torch_threads(self.threads)
             for picks in budget_batches([len(r) for r in rows], self.token_budget, self.batch_size):
                 out = self._model(self._features([rows[i] for i in picks]))
@@ -111,21 +111,22 @@ class SentenceTransformerEmbedder:
         sequences, so attention is cheaper) instead of an extra pass for the titles. A report with
         only one part gets that part's embedding for both.
         """
-        heads = iter(self._tokenize([t for t in titles if t]))
-        rests = iter(self._tokenize([b for b in bodies if b]))
+        with self._lock:
+            heads = iter(self._tokenize([t for t in titles if t]))
+            rests = iter(self._tokenize([b for b in bodies if b]))
         limit = int(self._model.max_seq_length)
         rows: list[list[int]] = []
-        parts: list[tuple[int | None, int | None]] = []
+        parts: list[tuple[int | None, int | None]] = []  # per report: its title's row, its body's row
         for head, body in zip(titles, bodies):
-            head_row = next(heads) if head else None
-            if head_row is not None:
-                rows.append(head_row)
-            body_row = next(rests) if body else None
-            if body_row is not None:
-                room = max(limit // 2, limit - (len(head_row) - 2)) if head_row is not None else limit
-                rows.append(clip_to_fit(body_row, room))
-            parts.append((len(rows) - 1 - (body_row is not None) if head_row is not None else None,
-                          len(rows) - 1 if body_row is not None else None))
+            head_at = body_at = None
+            if head:
+                head_at = len(rows)
+                rows.append(next(heads))
+            if body:
+                room = max(limit // 2, limit - (len(rows[head_at]) - 2)) if head_at is not None else limit
+                body_at = len(rows)
+                rows.append(clip_to_fit(next(rests), room))
+            parts.append((head_at, body_at))
         sums = self._token_sums(rows)
         full = np.zeros((len(titles), self.dim), dtype=np.float32)
         title = np.zeros((len(titles), self.dim), dtype=np.float32)
@@ -137,7 +138,8 @@ class SentenceTransformerEmbedder:
         return full, title
 
     def _tokenize(self, texts: Sequence[str]) -> list[list[int]]:
-        """Word-piece ids of each text as the model reads it: stripped, cut at its length limit."""
+        """Word-piece ids of each text as the model reads it: stripped, cut at its length limit.
+        The caller holds the lock (a fast tokenizer used from two threads at once can fail)."""
         if not texts:
             return []
         encoded = self._model.tokenizer([t.strip() for t in texts], truncation=True,

@@ -101,3 +101,20 @@ def test_torch_keeps_its_threads_after_faiss_pins_its_own(embedder: SentenceTran
     worker.join()
     work()
     assert seen == [(1, embedder.threads), (1, embedder.threads)]
+
+
+def test_threads_embedding_at_once_get_what_one_thread_gets(embedder: SentenceTransformerEmbedder) -> None:
+    """The server embeds from several threads (ingest and search): tokenising and the model run
+    under the embedder's lock, so concurrent calls neither fail nor mix their results."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"report {i}: " + "the invoice page hangs " * (i % 7 + 1) for i in range(24)]
+    alone = embedder.embed(texts)
+    titled_alone = embedder.embed_titled(texts[:6], texts[6:12])[0]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        plain = [pool.submit(embedder.embed, texts) for _ in range(4)]
+        titled = [pool.submit(embedder.embed_titled, texts[:6], texts[6:12]) for _ in range(4)]
+        for future in plain:
+            np.testing.assert_allclose(future.result(), alone, atol=1e-5)
+        for future in titled:
+            np.testing.assert_allclose(future.result()[0], titled_alone, atol=1e-5)

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from context_store import ContextStore, EventFilter, EventRecord, LinkRow
+from context_store import ContextStore, EventContext, EventFilter, EventRecord, LinkRow
 from engine.ops.topology import describe_path, related_systems
 
 
@@ -45,7 +45,7 @@ class ContextRules:
     topology_placement: bool = False
 
 
-def vetoed(a: EventRecord, b: EventRecord, rules: ContextRules) -> bool:
+def vetoed(a: EventRecord | EventContext, b: EventRecord | EventContext, rules: ContextRules) -> bool:
     """Different systems, far apart in time: wording alone must not join these."""
     if not a.systems or not b.systems or set(a.systems) & set(b.systems):
         return False

@@ -149,9 +149,8 @@ class NarrativeService:
         members = [seq for seq, _ in self.store.narratives.members(narrative)]
         if vetoes & set(members):
             return True
-        members = members[-20:]
-        records = self.store.get_events(members).values()
-        return bool(records) and all(vetoed(record, other, self.rules) for other in records)
+        latest = self.store.get_contexts(members[-20:]).values()  # systems and time, from memory
+        return bool(latest) and all(vetoed(record, other, self.rules) for other in latest)
 
     # ---- consolidation --------------------------------------------------------------
     def consolidate(self, by: str = "auto") -> dict[str, int]:
