@@ -37,88 +37,115 @@ def accumulate(totals: np.ndarray, seqs: np.ndarray, impacts: np.ndarray, idf: f
 
 @njit(cache=True, nogil=True)
 def kth_largest(totals: np.ndarray, seqs: np.ndarray, count: int, k: int, floor: float) -> float:
-    """The k-th largest total among the first `count` of `seqs` (`floor` when fewer or lower)."""
+    """The k-th largest total among the first `count` of `seqs` (`floor` when fewer or lower).
+
+    Only totals above `floor` can change the answer, so only they are partitioned: once the
+    floor is high, that is a small share of the list."""
     if count < k:
         return floor
     values = np.empty(count)
+    above = 0
     for i in range(count):
-        values[i] = totals[seqs[i]]
-    kth = np.partition(values, count - k)[count - k]
-    return kth if kth > floor else floor
+        value = totals[seqs[i]]
+        if value > floor:
+            values[above] = value
+            above += 1
+    if above < k:
+        return floor
+    return np.partition(values[:above], above - k)[above - k]
 
 
 @njit(cache=True, nogil=True)
-def largest(totals: np.ndarray, seqs: np.ndarray, count: int, m: int) -> np.ndarray:
-    """The seqs among the first `count` of `seqs` whose total is at least the m-th largest (all
-    when there are no more than m), ascending."""
-    if count <= m:
-        found = seqs[:count].copy()
-        found.sort()
-        return found
+def largest(totals: np.ndarray, seqs: np.ndarray, count: int, m: int, floor: float) -> np.ndarray:
+    """The seqs among the first `count` of `seqs` whose total is at least `floor` and at least the
+    m-th largest of those (all of them when there are no more than m), ascending."""
     values = np.empty(count)
-    for i in range(count):
-        values[i] = totals[seqs[i]]
-    floor = np.partition(values.copy(), count - m)[count - m]
+    chosen = np.empty(count, dtype=np.int64)
     size = 0
     for i in range(count):
-        if values[i] >= floor:
+        value = totals[seqs[i]]
+        if value >= floor:
+            values[size] = value
+            chosen[size] = seqs[i]
             size += 1
-    found = np.empty(size, dtype=np.int64)
-    size = 0
-    for i in range(count):
-        if values[i] >= floor:
-            found[size] = seqs[i]
-            size += 1
+    if size > m:
+        cut = np.partition(values[:size].copy(), size - m)[size - m]
+        kept = 0
+        for i in range(size):
+            if values[i] >= cut:
+                chosen[kept] = chosen[i]
+                kept += 1
+        size = kept
+    found = chosen[:size].copy()
     found.sort()
     return found
 
 
 @njit(cache=True, nogil=True)
 def survivors(totals: np.ndarray, seqs: np.ndarray, count: int, rest: float, threshold: float,
-              done: np.ndarray) -> np.ndarray:
+              done: np.ndarray, marked: np.ndarray) -> np.ndarray:
     """The seqs among the first `count` of `seqs` that could still reach `threshold` with `rest`
-    more, leaving out those in `done` (ascending); ascending."""
+    more, leaving out those in `done`, in their order in `seqs`; each is set in `marked` (which
+    must be all False on entry)."""
+    for i in range(len(done)):
+        marked[done[i]] = True
+    found = np.empty(count, dtype=np.int64)
     size = 0
     for i in range(count):
-        if totals[seqs[i]] + rest >= threshold:
+        seq = seqs[i]
+        if not marked[seq] and totals[seq] + rest >= threshold:
+            found[size] = seq
             size += 1
-    found = np.empty(size, dtype=np.int64)
-    size = 0
-    for i in range(count):
-        if totals[seqs[i]] + rest >= threshold:
-            found[size] = seqs[i]
-            size += 1
-    found.sort()
-    kept = 0
-    at = 0
+    for i in range(len(done)):
+        marked[done[i]] = False
     for i in range(size):
-        seq = found[i]
-        while at < len(done) and done[at] < seq:
-            at += 1
-        if at < len(done) and done[at] == seq:
-            continue
-        found[kept] = seq
-        kept += 1
-    return found[:kept]
+        marked[found[i]] = True
+    return found[:size]
 
 
 @njit(cache=True, nogil=True)
-def refine(totals: np.ndarray, running: np.ndarray, count: int, seqs: np.ndarray, impacts: np.ndarray,
-           idf: float, rest: float, threshold: float) -> int:
-    """Drop from the first `count` of `running` the events that cannot reach `threshold` even with
-    `rest` more, then add this term's weight to those left that contain it; returns how many are left.
-
-    Both `running` and `seqs` ascend, so the lookups walk forward (galloping, then binary search).
-    """
+def drop_below(totals: np.ndarray, running: np.ndarray, count: int, rest: float, threshold: float,
+               marked: np.ndarray) -> int:
+    """Drop from the first `count` of `running` (keeping their order) the events that cannot reach
+    `threshold` even with `rest` more, clearing their mark; returns how many are left."""
     kept = 0
     for r in range(count):
         seq = running[r]
         if totals[seq] + rest >= threshold:
             running[kept] = seq
             kept += 1
+        else:
+            marked[seq] = False
+    return kept
+
+
+@njit(cache=True, nogil=True)
+def add_marked(totals: np.ndarray, marked: np.ndarray, seqs: np.ndarray, impacts: np.ndarray, idf: float) -> None:
+    """Add `idf * impact` to the total of each listed event that `marked` sets: one pass over the
+    list, cheaper than looking each marked event up once they are many."""
+    for i in range(len(seqs)):
+        seq = seqs[i]
+        if marked[seq]:
+            totals[seq] += idf * impacts[i]
+
+
+@njit(cache=True, nogil=True)
+def unmark(marked: np.ndarray, seqs: np.ndarray, count: int) -> None:
+    """Clear the marks of the first `count` of `seqs`."""
+    for i in range(count):
+        marked[seqs[i]] = False
+
+
+@njit(cache=True, nogil=True)
+def add_looked_up(totals: np.ndarray, running: np.ndarray, count: int, seqs: np.ndarray, impacts: np.ndarray,
+                  idf: float) -> None:
+    """Add `idf * impact` to the total of each of the first `count` of `running` that the list holds.
+
+    Both `running` and `seqs` ascend, so the lookups walk forward (galloping, then binary search).
+    """
     size = len(seqs)
     at = 0
-    for r in range(kept):
+    for r in range(count):
         seq = running[r]
         if at >= size:
             break
@@ -136,7 +163,6 @@ def refine(totals: np.ndarray, running: np.ndarray, count: int, seqs: np.ndarray
         at = low
         if seqs[at] == seq:
             totals[seq] += idf * impacts[at]
-    return kept
 
 
 @njit(cache=True, nogil=True)
@@ -161,8 +187,12 @@ def warm_up() -> None:
     accumulate(totals, listed, impacts, 1.0, np.ones(4, dtype=np.bool_), touched, 0)
     kth_largest(totals, listed, 2, 1, 0.0)
     kth_largest(totals, seqs, 2, 1, 0.0)
-    lead = largest(totals, seqs, 2, 1)
-    survivors(totals, seqs, 2, 0.0, 0.5, lead)
-    refine(totals, seqs.copy(), 2, listed, impacts, 1.0, 0.0, -np.inf)
+    lead = largest(totals, seqs, 2, 1, 0.0)
+    marked = np.zeros(4, dtype=np.bool_)
+    others = survivors(totals, seqs, 2, 0.0, 0.5, lead, marked)
+    drop_below(totals, others, len(others), 0.0, 0.5, marked)
+    add_marked(totals, marked, listed, impacts, 1.0)
+    unmark(marked, others, len(others))
+    add_looked_up(totals, seqs, 2, listed, impacts, 1.0)
     reset(totals, seqs, 2)
     _warm = True

@@ -47,11 +47,12 @@ class _Kept:
     """A kept weighted list with room to grow: appending entries costs what they cost (amortised),
     not a copy of the whole list."""
 
-    __slots__ = ("seqs", "impacts", "size", "peak", "weights", "mean_length")
+    __slots__ = ("seqs", "impacts", "size", "peak", "weights", "mean_length", "_view")
 
     def __init__(self, weighted: Weighted):
         self.seqs, self.impacts, self.size = weighted.seqs, weighted.impacts, len(weighted.seqs)
         self.peak, self.weights, self.mean_length = weighted.peak, weighted.weights, weighted.mean_length
+        self._view: Weighted | None = weighted
 
     def append(self, tail: Weighted) -> None:
         """Add entries after the last (same weights and mean length)."""
@@ -63,10 +64,14 @@ class _Kept:
                                            np.empty(capacity - self.size, dtype=self.impacts.dtype)))
         self.seqs[self.size:need], self.impacts[self.size:need] = tail.seqs, tail.impacts
         self.size, self.peak = need, max(self.peak, tail.peak)
+        self._view = None
 
     def view(self) -> Weighted:
-        """The entries so far."""
-        return Weighted(self.seqs[:self.size], self.impacts[:self.size], self.peak, self.weights, self.mean_length)
+        """The entries so far (made once per size: most queries find a list unchanged)."""
+        if self._view is None:
+            self._view = Weighted(self.seqs[:self.size], self.impacts[:self.size], self.peak, self.weights,
+                                  self.mean_length)
+        return self._view
 
 
 class DecodedPostings:

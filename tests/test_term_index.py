@@ -11,6 +11,7 @@ import pytest
 
 from context_store import EmbeddedStore, EventFilter, LexicalTerms, create_store
 from context_store.analysis import PlainAnalyzer
+from context_store import maxscore
 from context_store.term_index import TermIndex, rounded_mean_length
 from engine import text as textprep
 from tests.test_store_contract import DIM, MODEL, corpus, make_event, unit
@@ -168,8 +169,11 @@ def test_erasure_removes_the_users_words(tmp_path: Path) -> None:
     store.close()
 
 
-def test_pruned_top_k_equals_exhaustive_ranking() -> None:
-    """MaxScore pruning returns exactly the top k of scoring every event (with and without filters)."""
+@pytest.mark.parametrize("lookup_cost", [0, 32, 10**9])  # complete by lookups only, mixed, by list scans only
+def test_pruned_top_k_equals_exhaustive_ranking(lookup_cost: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MaxScore pruning returns exactly the top k of scoring every event (with and without filters),
+    however the remaining lists are read, and leaves its scratch space clean."""
+    monkeypatch.setattr(maxscore, "LOOKUP_COST", lookup_cost)
     rng = np.random.default_rng(5)
     vocabulary = [f"w{i}" for i in range(400)]
     popularity = 1.0 / np.arange(1, 401)  # Zipf: a few terms in most events, many rare ones
@@ -191,6 +195,8 @@ def test_pruned_top_k_equals_exhaustive_ranking() -> None:
             hits = index.search(query, k, keep, exclude, (2.0, 1.0))
             assert [h.seq for h in hits] == expected, (trial, k)
             assert [h.score for h in hits] == pytest.approx([scores[s] for s in expected], rel=1e-6)
+    scratch = index._scratch
+    assert not scratch.totals.any() and not scratch.marked.any()
 
 
 def test_mean_length_is_rounded_to_a_sixty_fourth_of_an_octave() -> None:
