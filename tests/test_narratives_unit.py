@@ -17,6 +17,7 @@ from context_store import EventRecord, LinkRow, MemberRow, NewEvent, create_stor
 from engine import Engine, EventIn, Settings
 from engine import text as textprep
 from engine.ingest import to_record
+from engine.narratives import agglomerate as agglomerate_module
 from engine.narratives.agglomerate import agglomerate
 from engine.narratives.clusterer import BINS, ClusterParams, StreamingClusterer
 from engine.narratives.identity import plan_ids
@@ -84,10 +85,18 @@ def reference_upgma(vectors: np.ndarray, cut: float, must: list[tuple[int, int]]
 
 
 # ---- agglomerate --------------------------------------------------------------------------
+@pytest.fixture(params=["matrix", "computed"])
+def similarities(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run with the k x k similarity matrix (small inputs) and with rows computed on demand (large)."""
+    if request.param == "computed":
+        monkeypatch.setattr(agglomerate_module, "DENSE_LIMIT", 0)
+    return request.param
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 @pytest.mark.parametrize("noise", [0.35, 1.0])
 @pytest.mark.parametrize("cut", [0.1, 0.2, 0.45, 0.7])
-def test_agglomerate_equals_sklearn_average_cosine(seed: int, noise: float, cut: float) -> None:
+def test_agglomerate_equals_sklearn_average_cosine(seed: int, noise: float, cut: float, similarities: str) -> None:
     """Unweighted items: exactly sklearn's average/cosine linkage cut at distance 1 - cut."""
     x = clustered(seed, noise=noise)
     ours = agglomerate(x.copy(), np.ones(len(x)), cut)
@@ -98,7 +107,7 @@ def test_agglomerate_equals_sklearn_average_cosine(seed: int, noise: float, cut:
 
 
 @pytest.mark.parametrize("seed", [7, 8])
-def test_agglomerate_weighted_groups_are_exact_upgma_over_items(seed: int) -> None:
+def test_agglomerate_weighted_groups_are_exact_upgma_over_items(seed: int, similarities: str) -> None:
     """Groups given as (sum, count) cluster exactly like average linkage over their items started from them."""
     x = clustered(seed, centers=4, per=8)
     rng = np.random.default_rng(seed)
@@ -146,7 +155,7 @@ def test_agglomerate_cannot_link_blocks_direct_and_transitive_merges() -> None:
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_agglomerate_random_constraints_are_honoured(seed: int) -> None:
+def test_agglomerate_random_constraints_are_honoured(seed: int, similarities: str) -> None:
     """Random must/cannot pairs: every must pair together, no group holds a cannot pair."""
     x = clustered(seed, centers=4, per=10)
     rng = np.random.default_rng(100 + seed)
