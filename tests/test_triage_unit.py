@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 import pytest
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from context_store import EmbeddedStore
 from engine.triage.categories import CategoryClassifier, cue_hits, keyword_category
@@ -12,7 +13,7 @@ from engine.triage.category_lexicon import PROTOTYPES
 from engine.triage.model import Category
 from engine.triage.priority import LEVELS, infer_impact, infer_urgency, matrix, suggest_priority
 from engine.triage.routing import DEFAULT_CONFIDENCE, RoutingRules, suggest_team
-from engine.triage.sentiment import SentimentScorer
+from engine.triage.sentiment import SentimentScorer, WindowedVader
 from tests.fakes import HashingEmbedder
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -105,6 +106,17 @@ def test_sentiment_labels(scorer: SentimentScorer, text: str, label: str) -> Non
 def test_negated_failure_moves_the_score_down(scorer: SentimentScorer) -> None:
     """VADER has no valence for "work"; a negated one is a complaint."""
     assert scorer.score("The app doesn't work") < scorer.score("The app works") - 0.3
+
+
+def test_windowed_vader_scores_exactly_like_stock_vader() -> None:
+    """The negation check that reads only the words it needs changes no score, negations and
+    idioms included, however long the text."""
+    stock, windowed = SentimentIntensityAnalyzer(), WindowedVader()
+    texts = ["I am NOT happy, never so good!!", "no good at all", "not bad, not bad at all", "without doubt great",
+             "at least it works", "never this bad", "It isn't really that helpful", "nor is it nice", "GOOD"]
+    texts.append(" ".join(texts * 20))
+    for text in texts:
+        assert windowed.polarity_scores(text) == stock.polarity_scores(text), text
 
 
 # ---- category -----------------------------------------------------------------------
