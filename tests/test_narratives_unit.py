@@ -173,6 +173,20 @@ def test_agglomerate_random_constraints_are_honoured(seed: int, similarities: st
     assert adjusted_rand_score(reference_upgma(x, 0.1, must, cannot), labels) == 1.0
 
 
+def test_small_groups_join_the_most_similar_large_group_they_may_join() -> None:
+    """After linkage, a group below `min_size` joins the large group it is most similar to when that
+    beats `absorb_at`, skipping a large group that holds a cannot-link partner; else it stays alone."""
+    clusterer = StreamingClusterer(4)  # in warm-up: linkage cut 0.8 - 0.3 = 0.5, absorption from 0.3
+    for micro, direction in enumerate(([1.0, 0, 0, 0], [0, 1.0, 0, 0])):  # two large groups
+        clusterer.new_micro(100 * micro, np.array(direction), f"N{micro}")
+        for member in range(1, clusterer.params.min_size):
+            clusterer.add_to_micro(micro, 100 * micro + member, np.array(direction))
+    for seq, vector in ((1000, [0.4, 0, 0.9165, 0]), (1001, [0.4, 0.35, 0, 0.85]), (1002, [0.2, 0, -0.6, -0.77])):
+        clusterer.new_micro(seq, unit_rows(np.array([vector]))[0], f"S{seq}")
+    assert sorted(map(sorted, clusterer.regroup())) == [[0, 2, 3], [1], [4]]  # 0.4 to the first beats 0.35
+    assert sorted(map(sorted, clusterer.regroup(cannot_link=[(3, 0)]))) == [[0, 2], [1, 3], [4]]
+
+
 # ---- plan_ids -----------------------------------------------------------------------------
 def test_plan_ids_unchanged_groups_keep_their_ids() -> None:
     """Nothing moved: every group keeps its id, no lineage."""

@@ -170,18 +170,22 @@ class StreamingClusterer:
         if not large:
             return groups
         merged: dict[int, list[int]] = {k: list(groups[k]) for k in large}
+        owner = {micro: position for position, k in enumerate(large) for micro in groups[k]}
+        large_totals = np.stack([total[k] for k in large])
+        large_sizes = np.array([size[k] for k in large])
         partners: dict[int, set[int]] = {}
         for a, b in cannot:
             partners.setdefault(a, set()).add(b)
         for k, group in enumerate(groups):
             if size[k] >= self.params.min_size:
                 continue
-            blocked = set().union(*(partners.get(a, ()) for a in group))
-            scores = [(float(total[k] @ total[j]) / (size[k] * size[j]), j) for j in large
-                      if not blocked or blocked.isdisjoint(merged[j])]
-            best = max(scores, default=(-1.0, -1))
-            if best[0] > self.params.absorb_at:
-                merged[best[1]].extend(group)
+            scores = (large_totals @ total[k]) / (size[k] * large_sizes)
+            blocked = {owner[p] for a in group for p in partners.get(a, ()) if p in owner}
+            scores[list(blocked)] = -np.inf  # a large group now holding a cannot-link partner
+            best = int(np.flatnonzero(scores == scores.max())[-1])  # ties: the later group
+            if scores[best] > self.params.absorb_at:
+                merged[large[best]].extend(group)
+                owner.update((micro, best) for micro in group)
             else:
                 merged[k] = list(group)
         return list(merged.values())
